@@ -1,0 +1,139 @@
+/* lab.h - the course library: sockets, exact I/O, flags and Python-compatible printing.
+ *
+ * Every lesson program includes this one header.  The functions named lab_*
+ * never print and never exit: they return -1 (or NULL) and, where they take
+ * an `err` buffer, leave a one-line reason in it, so that a caller decides
+ * what a failure means.  The few functions named x* are thin wrappers for
+ * main() only: they print a one-line error and exit, as err(3) does.
+ */
+#ifndef LAB_H
+#define LAB_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+
+#define LAB_ERRLEN  256 /* room for any error message the library writes */
+#define LAB_ADDRLEN 80  /* room for "('IPv6 address', 65535, 0, 0)" */
+
+/* ---- signals ------------------------------------------------------------ */
+
+/* Set to 1 by SIGINT or SIGTERM once lab_catch_signals() has run. */
+extern volatile sig_atomic_t lab_stop;
+
+/* SIGINT and SIGTERM set lab_stop and interrupt the blocking call in progress
+ * (accept, recv, ...) with EINTR, so that a server leaves its loop, closes
+ * its sockets and exits 0.  SIGPIPE is ignored: a vanished peer is an error
+ * on one connection (EPIPE), never the death of the process. */
+int lab_catch_signals(void);
+
+/* ---- sockets ------------------------------------------------------------ */
+
+/* Resolve host:port with getaddrinfo and return a socket of `type`
+ * (SOCK_STREAM or SOCK_DGRAM) bound to it; stream sockets get SO_REUSEADDR
+ * and listen(backlog).  Port "0" asks the kernel for a free port. */
+int lab_listen(const char *host, const char *port, int type, int backlog, char *err, size_t errlen);
+
+/* Return a socket of `type` connected to host:port (for SOCK_DGRAM,
+ * "connected" means send() and recv() talk to that address only). */
+int lab_connect(const char *host, const char *port, int type, char *err, size_t errlen);
+
+/* The port a socket is bound to (what --port 0 became), or -1. */
+int lab_local_port(int fd);
+
+/* Format an address as Python prints the tuple accept() returns:
+ * ('127.0.0.1', 54321), or ('::1', 54321, 0, 0) for IPv6.  Returns buf. */
+char *lab_addr_str(const struct sockaddr *sa, socklen_t len, char *buf, size_t buflen);
+
+/* Just the numeric host of an address ("127.0.0.1"), as client_address[0]. */
+char *lab_host_str(const struct sockaddr *sa, socklen_t len, char *buf, size_t buflen);
+
+/* ---- exact I/O ------------------------------------------------------------ */
+
+/* Read exactly n bytes, looping over short reads and EINTR (unless lab_stop
+ * is set).  Returns n, or fewer if the peer closed first (0 at once on EOF),
+ * or -1 with errno set.  Python's equivalent is the seed's recvall(). */
+ssize_t lab_readn(int fd, void *buf, size_t n);
+
+/* Send all n bytes to a socket, looping over short writes and EINTR, with
+ * MSG_NOSIGNAL so that a closed peer is EPIPE, not a signal.  Returns n or
+ * -1 with errno set.  Python's equivalent is sock.sendall(). */
+ssize_t lab_writen(int fd, const void *buf, size_t n);
+
+/* recv() once, retrying on EINTR unless lab_stop is set. */
+ssize_t lab_recv(int fd, void *buf, size_t n);
+
+/* ---- printing text as Python does ------------------------------------------ */
+
+/* Decode n bytes as Python's data.decode('utf-8', 'backslashreplace'):
+ * well-formed UTF-8 is copied, every other byte becomes \xNN.  Writes at
+ * most outcap bytes (4 * n is always enough; the output is not
+ * NUL-terminated, since the input may hold NUL) and returns the length the
+ * full output needs. */
+size_t lab_backslashreplace(const void *in, size_t n, char *out, size_t outcap);
+
+/* Print prefix, the decoded bytes, and a newline as one locked stdio write,
+ * so that lines from several threads never interleave.  0 or EOF. */
+int lab_print_text(FILE *f, const char *prefix, const void *data, size_t n);
+
+/* ---- command-line flags ------------------------------------------------------ */
+
+enum lab_optkind {
+	LAB_OPT_STRING,  /* const char **value: any text */
+	LAB_OPT_PORT,    /* const char **value: a number 0..65535 */
+	LAB_OPT_SECONDS, /* double *value: a number > 0 and <= 86400 */
+	LAB_OPT_SIZE,    /* size_t *value: an integer from min to max */
+	LAB_OPT_FLAG,    /* bool *value: set to true, takes no argument */
+	LAB_OPT_CHOICE,  /* const char **value: one of the words in `choices` */
+};
+
+struct lab_opt {
+	const char *name; /* "--port" */
+	const char *arg;  /* "PORT" in the usage; NULL for a LAB_OPT_FLAG */
+	const char *help; /* one line for --help */
+	enum lab_optkind kind;
+	void *value;
+	size_t min, max;     /* LAB_OPT_SIZE bounds */
+	const char *choices; /* LAB_OPT_CHOICE: "md5|sha256" */
+};
+
+/* The flags every program has. */
+/* clang-format off */
+#define LAB_OPT_HOST(p) { "--host", "HOST", "address to use", LAB_OPT_STRING, (p), 0, 0, NULL }
+#define LAB_OPT_PORTNUM(p) { "--port", "PORT", "port to use, 0 for any free one", LAB_OPT_PORT, (p), 0, 0, NULL }
+#define LAB_OPT_END { NULL, NULL, NULL, LAB_OPT_FLAG, NULL, 0, 0, NULL }
+/* clang-format on */
+
+/* Parse argv[1..] against opts (ended by LAB_OPT_END).  Accepts "--name
+ * value", "--name=value", -h/--help, and "--" before positional arguments.
+ * Returns 1 for help, 0 on success (with *first_arg the index of the first
+ * positional argument), -1 on a bad flag or value (reason in err). */
+int lab_parse_opts(int argc, char **argv, const struct lab_opt *opts, int *first_arg, char *err,
+                   size_t errlen);
+
+/* Write the usage: synopsis, one line of purpose, and a line per flag with
+ * its help and its current (default) value. */
+void lab_usage(FILE *f, const char *prog, const char *purpose, const char *args,
+               const struct lab_opt *opts);
+
+/* ---- wrappers for main(): print one line and exit on failure ---------------- */
+
+/* Parse flags as lab_parse_opts does.  --help prints the usage to stdout and
+ * exits 0; a bad flag prints the reason and the usage to stderr and exits 2.
+ * `args` names the positional arguments in the usage (NULL for none); with
+ * NULL, any positional argument is an error.  Returns the index of the
+ * first positional argument. */
+int lab_args(int argc, char **argv, const struct lab_opt *opts, const char *purpose,
+             const char *args);
+
+/* lab_listen, or exit 1 with the reason.  Then prints, on stderr, the line
+ * tests wait for: "listening on HOST:PORT" with the real port. */
+int xlisten(const char *host, const char *port, int type, int backlog);
+
+/* lab_connect, or exit 1 with the reason. */
+int xconnect(const char *host, const char *port, int type);
+
+#endif
