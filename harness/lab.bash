@@ -1,0 +1,140 @@
+# lab.bash - what every lesson's bats file loads: run the programs under test, read their
+# output with deadlines, and clean up so that no process outlives its test.
+#
+#   load '../../harness/lab'
+#
+# The programs under test are $LAB_BIN/server and $LAB_BIN/client.  LAB_BIN defaults to
+# $LAB_BUILD/solutions/NN-topic (LAB_BUILD: the Makefile's build directory), so the same
+# script tests the solution, the starter, or any directory `make test-lab IMPL=...` built.
+#
+# Servers are started in the background with their stdout and stderr on FIFOs that the
+# test reads line by line, expect(1)-style: `expect_stdout REGEX` returns as soon as a
+# matching line arrives, and fails at the deadline (LAB_DEADLINE seconds, default 10) or
+# when the program exits first.  Nothing sleeps; every wait is bounded.
+
+bats_require_minimum_version 1.5.0
+bats_load_library bats-support
+bats_load_library bats-assert
+
+HARNESS=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+LAB_NAME=$(basename "$(dirname "$BATS_TEST_FILENAME")")
+LAB_BIN=${LAB_BIN:-${LAB_BUILD:-$HARNESS/../build}/solutions/$LAB_NAME}
+DEADLINE=${LAB_DEADLINE:-10}
+PYTHON=${PYTHON:-python3}
+SPAWNED=()
+
+# peer ARGS...: the scriptable test peer (harness/peer.py); see its docstring.
+PEER=("$PYTHON" "$HARNESS/peer.py" --deadline "$DEADLINE")
+peer() { "${PEER[@]}" "$@"; }
+
+# client ARGS...: the client under test, bounded by the deadline.
+client() {
+	timeout -k 1 "$DEADLINE" "$LAB_BIN/client" "$@"
+}
+
+# spawn NAME CMD...: start CMD in the background with stdout and stderr on FIFOs.
+# Sets NAME_PID; the output is read with expect_line and logged to $BATS_TEST_TMPDIR/NAME.*.
+spawn() {
+	local name=$1 dir=$BATS_TEST_TMPDIR
+	shift
+	mkfifo "$dir/$name.out.fifo" "$dir/$name.err.fifo"
+	# 3>&-: bats waits for fd 3 to close before it ends; a server must not hold it.
+	# setsid: its own process group (setsid execs in place here, so $! is the program),
+	# so that teardown can kill whatever children it leaves too.
+	setsid "$@" >"$dir/$name.out.fifo" 2>"$dir/$name.err.fifo" 3>&- &
+	printf -v "${name}_PID" %s "$!"
+	# Opening the read ends meets the child's opens of the write ends, in the same order.
+	exec {fd}<"$dir/$name.out.fifo"
+	printf -v "${name}_OUT" %s "$fd"
+	exec {fd}<"$dir/$name.err.fifo"
+	printf -v "${name}_ERR" %s "$fd"
+	: >"$dir/$name.stdout"
+	: >"$dir/$name.stderr"
+	SPAWNED+=("$name")
+}
+
+# expect_line NAME out|err REGEX: read NAME's lines until one matches REGEX (bash =~).
+# The matching line is left in $LINE.  Fails at the deadline or at the program's exit.
+expect_line() {
+	local name=$1 stream=$2 re=$3 fdvar line now end left rc
+	fdvar=${name}_${stream^^}
+	end=$(( ${EPOCHREALTIME/./} + DEADLINE * 1000000 ))
+	while :; do
+		now=${EPOCHREALTIME/./}
+		left=$(( end - now ))
+		if (( left <= 0 )); then
+			fail "no line matching /$re/ on $name's std$stream within ${DEADLINE}s"
+			return 1
+		fi
+		IFS= read -r -t "$((left / 1000000)).$(printf %06d $((left % 1000000)))" -u "${!fdvar}" line
+		rc=$?
+		if (( rc == 0 )) || [[ -n $line ]]; then
+			printf '%s\n' "$line" >>"$BATS_TEST_TMPDIR/$name.std$stream"
+			if [[ $line =~ $re ]]; then
+				LINE=$line
+				return 0
+			fi
+		fi
+		if (( rc == 1 )); then
+			fail "$name ended its std$stream without a line matching /$re/"
+			return 1
+		fi
+	done
+}
+expect_stdout() { expect_line server out "$1"; }
+expect_stderr() { expect_line server err "$1"; }
+
+# start_server [ARGS...]: run the server under test on 127.0.0.1, port 0, and wait for its
+# "listening on HOST:PORT" line.  Sets SERVER_PID, HOST and PORT.
+start_server() {
+	[[ -x $LAB_BIN/server ]] || { fail "no server program at $LAB_BIN/server (make build?)"; return 1; }
+	spawn server "$LAB_BIN/server" --host 127.0.0.1 --port 0 "$@"
+	expect_line server err '^listening on ([^ ]+):([0-9]+)$' || return 1
+	HOST=${BASH_REMATCH[1]}
+	PORT=${BASH_REMATCH[2]}
+	[[ $PORT != 0 ]] || { fail "the listening line shows port 0, not the port the kernel chose"; return 1; }
+}
+
+# finish NAME [SIGNAL]: send SIGNAL (if given) to NAME, read the rest of its output until it
+# exits (bounded by the deadline), SIGKILL it if it is still there, and reap it.
+# STATUS is its exit status: 128+9 means it had to be killed.
+finish() {
+	local name=$1 sig=${2:-} pidvar=${1}_PID s fdvar fd end left
+	[[ -n ${!pidvar:-} ]] || return 0
+	[[ -z $sig ]] || kill "-$sig" "${!pidvar}" 2>/dev/null || :
+	end=$(( ${EPOCHREALTIME/./} + DEADLINE * 1000000 ))
+	for s in out err; do
+		fdvar=${name}_${s^^}
+		fd=${!fdvar}
+		left=$(( (end - ${EPOCHREALTIME/./}) / 1000000 + 1 ))
+		# The pipe reaches EOF when the program exits: reading it to the end is the wait.
+		timeout "$left" cat <&"$fd" >>"$BATS_TEST_TMPDIR/$name.std$s" 2>/dev/null 3>&- || :
+		exec {fd}<&-
+	done
+	# Then the whole process group goes (spawn made one per program): a program still
+	# running, and any children it left.  Harmless once it has exited: a zombie ignores
+	# signals until it is reaped, so its PID cannot have been reused.
+	kill -KILL -- "-${!pidvar}" 2>/dev/null || :
+	STATUS=0
+	wait "${!pidvar}" 2>/dev/null || STATUS=$?
+	printf -v "$pidvar" %s ""
+}
+
+# output_of NAME out|err: everything NAME printed so far that a test has read.
+output_of() { cat "$BATS_TEST_TMPDIR/$1.std$2"; }
+
+teardown() {
+	local name
+	for name in "${SPAWNED[@]}"; do
+		finish "$name" KILL
+	done
+	# On failure, show what each program printed: bats prints this output with the failure.
+	if [[ -z ${BATS_TEST_COMPLETED:-} ]]; then
+		for name in "${SPAWNED[@]}"; do
+			for s in stdout stderr; do
+				echo "--- $name $s ---"
+				cat "$BATS_TEST_TMPDIR/$name.$s" 2>/dev/null
+			done
+		done
+	fi
+}

@@ -1,0 +1,135 @@
+#!/usr/bin/env python3
+"""peer.py - a scriptable TCP peer for the labs' tests: says exact bytes, reports exact bytes.
+
+Client mode runs steps against HOST:PORT, in order:
+
+    peer.py [--deadline S] connect HOST PORT STEP...
+
+    send:TEXT     send TEXT's bytes (escapes such as \\xff \\n \\x00 are decoded)
+    recv          one recv(65536); prints  recv b'...'
+    recvall       read until EOF; prints   recvall b'...'
+    shut          shutdown(SHUT_WR): "I have nothing more to send"
+    port          prints  port N  (this socket's local port, as the server sees it)
+    eof           wait for EOF; prints  eof  (or fails if data or the deadline comes first)
+    close         close the socket now
+
+Server mode stands in for a server, to test a client:
+
+    peer.py [--deadline S] serve [--reply TEXT]
+
+It listens on 127.0.0.1 port 0, prints "listening on 127.0.0.1:PORT" on stderr, accepts one
+client, prints  got b'...'  for its first chunk, sends TEXT (if any), then prints
+ rest b'...'  with all the client sent until it closed, and exits.
+
+Every wait is bounded by --deadline (default: $LAB_DEADLINE or 10 s); running out of time is
+exit 3 with a one-line reason, so a test never hangs.
+"""
+import codecs
+import os
+import socket
+import sys
+import time
+
+
+def fail(msg, code=3):
+    print(f"peer: {msg}", file=sys.stderr)
+    sys.exit(code)
+
+
+def unescape(text):
+    """The bytes of TEXT as given on the command line, with backslash escapes decoded."""
+    return codecs.escape_decode(os.fsencode(text))[0]
+
+
+class Peer:
+    def __init__(self, sock, deadline):
+        self.sock = sock
+        self.end = time.monotonic() + deadline
+
+    def _wait(self):
+        left = self.end - time.monotonic()
+        if left <= 0:
+            fail("deadline reached")
+        self.sock.settimeout(left)
+
+    def recv(self):
+        self._wait()
+        try:
+            return self.sock.recv(65536)
+        except socket.timeout:
+            fail("deadline reached waiting for data")
+        except ConnectionResetError:
+            fail("connection reset by peer")
+
+    def recvall(self):
+        data = b""
+        while True:
+            chunk = self.recv()
+            if not chunk:
+                return data
+            data += chunk
+
+
+def run_client(host, port, steps, deadline):
+    try:
+        sock = socket.create_connection((host, int(port)), timeout=deadline)
+    except OSError as e:
+        fail(f"cannot connect to {host}:{port}: {e.strerror or e}")
+    peer = Peer(sock, deadline)
+    for step in steps:
+        op, _, arg = step.partition(":")
+        if op == "send":
+            sock.sendall(unescape(arg))
+        elif op == "recv":
+            print("recv", peer.recv())
+        elif op == "recvall":
+            print("recvall", peer.recvall())
+        elif op == "shut":
+            sock.shutdown(socket.SHUT_WR)
+        elif op == "port":
+            print("port", sock.getsockname()[1])
+        elif op == "eof":
+            data = peer.recv()
+            if data:
+                fail(f"expected EOF, got {data!r}")
+            print("eof")
+        elif op == "close":
+            sock.close()
+        else:
+            fail(f"unknown step {step!r}", 2)
+        sys.stdout.flush()
+
+
+def run_server(reply, deadline):
+    lsock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    lsock.bind(("127.0.0.1", 0))
+    lsock.listen(1)
+    print(f"listening on 127.0.0.1:{lsock.getsockname()[1]}", file=sys.stderr, flush=True)
+    lsock.settimeout(deadline)
+    try:
+        conn, _ = lsock.accept()
+    except socket.timeout:
+        fail("no client connected before the deadline")
+    peer = Peer(conn, deadline)
+    print("got", peer.recv(), flush=True)
+    if reply is not None:
+        conn.sendall(reply)
+    print("rest", peer.recvall(), flush=True)
+
+
+def main(argv):
+    deadline = float(os.environ.get("LAB_DEADLINE", "10"))
+    if argv[:1] == ["--deadline"]:
+        deadline, argv = float(argv[1]), argv[2:]
+    if len(argv) >= 3 and argv[0] == "connect":
+        run_client(argv[1], argv[2], argv[3:], deadline)
+    elif argv[:1] == ["serve"]:
+        reply = unescape(argv[2]) if argv[1:2] == ["--reply"] else None
+        run_server(reply, deadline)
+    else:
+        print(__doc__, file=sys.stderr)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
