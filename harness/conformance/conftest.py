@@ -1,0 +1,174 @@
+"""Shared fixtures of the conformance suite: run a lesson's C and Python programs, and put a
+recording proxy between client and server.
+
+The C programs come from $LAB_BUILD/solutions/NN-topic (the Makefile sets LAB_BUILD; a
+checker outside the repo can point LAB_IMPL at any directory of built programs).  The
+Python programs are harness/reference/NN-topic/*.py, run with this interpreter.  Every
+wait is bounded by $LAB_DEADLINE seconds (default 10).
+"""
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, settings
+
+from proxy import RecordingProxy
+
+HARNESS = Path(__file__).resolve().parent.parent
+ROOT = HARNESS.parent
+DEADLINE = float(os.environ.get("LAB_DEADLINE", "10"))
+BUILD = Path(os.environ.get("LAB_BUILD", ROOT / "build"))
+
+settings.register_profile(
+    "lab",
+    max_examples=int(os.environ.get("LAB_EXAMPLES", "40")),
+    deadline=None,  # wall-clock limits per example are the programs' deadlines instead
+    database=None,  # nothing written into the work tree
+    suppress_health_check=[HealthCheck.too_slow],
+    print_blob=True,  # a failure prints the line that reproduces it
+)
+settings.load_profile("lab")
+
+# The reference programs print UTF-8 whatever the machine's locale (CI may have none).
+PY_ENV = dict(os.environ, PYTHONUTF8="1", PYTHONIOENCODING="utf-8")
+
+
+def c_program(lab, name):
+    base = Path(os.environ["LAB_IMPL"]) if os.environ.get("LAB_IMPL") else BUILD / "solutions" / lab
+    path = base / name
+    if not os.access(path, os.X_OK):
+        pytest.fail(f"no C program at {path}: run `make build` first")
+    return [str(path)]
+
+
+def py_program(lab, name):
+    return [sys.executable, "-u", str(HARNESS / "reference" / lab / f"{name}.py")]
+
+
+def program(lang, lab, name):
+    return (c_program if lang == "c" else py_program)(lab, name)
+
+
+def normalize_ports(text):
+    """Ports differ from run to run; everything else must be equal."""
+    text = re.sub(rb"(\('[0-9a-f.:]+', )\d+", rb"\1PORT", text)  # ('127.0.0.1', 54321)
+    return re.sub(rb"(\b\d+\.\d+\.\d+\.\d+:)\d+", rb"\1PORT", text)  # 127.0.0.1:54321
+
+
+class Server:
+    """A server process whose stdout and stderr are collected by reader threads."""
+
+    def __init__(self, argv):
+        self.argv = argv
+        self.proc = subprocess.Popen(
+            argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            env=PY_ENV, start_new_session=True)
+        self.out = bytearray()
+        self.err = bytearray()
+        self.cond = threading.Condition()
+        self.taken = 0
+        self.readers = [threading.Thread(target=self._pump, args=(s, b), daemon=True)
+                        for s, b in ((self.proc.stdout, self.out), (self.proc.stderr, self.err))]
+        for t in self.readers:
+            t.start()
+        m = self.wait_for(lambda: re.search(rb"^listening on ([^ \n]+):(\d+)$", self.err, re.M))
+        if not m:
+            self.stop()
+            raise AssertionError(f"{argv[-1]}: no 'listening on' line; stderr: {bytes(self.err)!r}")
+        self.host, self.port = m.group(1).decode(), int(m.group(2))
+
+    def _pump(self, stream, buf):
+        for chunk in iter(lambda: stream.read1(65536), b""):
+            with self.cond:
+                buf.extend(chunk)
+                self.cond.notify_all()
+        with self.cond:
+            self.cond.notify_all()
+
+    def wait_for(self, predicate, deadline=DEADLINE):
+        """Wait until predicate() is true (it reads self.out/self.err), or the deadline."""
+        end = time.monotonic() + deadline
+        with self.cond:
+            while True:
+                result = predicate()
+                left = end - time.monotonic()
+                if result or left <= 0 or (self.proc.poll() is not None and
+                                           not any(t.is_alive() for t in self.readers)):
+                    return result
+                self.cond.wait(left)
+
+    def take_stdout(self, ending):
+        """The stdout printed since the last take, once it ends with `ending`."""
+        self.wait_for(lambda: self.out[self.taken:].endswith(ending))
+        with self.cond:
+            new = bytes(self.out[self.taken:])
+            self.taken = len(self.out)
+        return new
+
+    def wait_exit(self, deadline=DEADLINE):
+        try:
+            return self.proc.wait(deadline)
+        except subprocess.TimeoutExpired:
+            return None
+
+    def stop(self, sig=signal.SIGTERM):
+        """Signal the server, wait for it (bounded), kill its process group, return its status."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+        status = self.wait_exit()
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        if status is None:
+            status = self.proc.wait()
+        for t in self.readers:
+            t.join(DEADLINE)
+        return status
+
+
+def run_client(argv, deadline=DEADLINE):
+    """Run a client to completion (bounded); returns the CompletedProcess."""
+    try:
+        return subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, env=PY_ENV,
+                              timeout=deadline, start_new_session=True)
+    except subprocess.TimeoutExpired as e:
+        raise AssertionError(f"{argv} did not finish within {deadline}s") from e
+
+
+class ServerPair(dict):
+    """The Python and the C server of a lesson, started alike, each behind a RecordingProxy.
+
+        with ServerPair("01-tcp", banner=True) as servers:
+            servers["py"].proxy.port, servers["c"].proxy.port
+    """
+
+    def __init__(self, lab, *args, banner=False):
+        super().__init__()
+        self.lab, self.args, self.banner = lab, list(args), banner
+
+    def __enter__(self):
+        try:
+            for lang in ("py", "c"):
+                server = Server(program(lang, self.lab, "server") + ["--port", "0"] + self.args)
+                self[lang] = server
+                server.proxy = RecordingProxy(server.host, server.port)
+                # A server that prints a line at start: take it now (and compare it).
+                server.banner = normalize_ports(server.take_stdout(b"\n")) if self.banner else b""
+            assert self["c"].banner == self["py"].banner, "the servers' first lines differ"
+        except BaseException:
+            self.__exit__()
+            raise
+        return self
+
+    def __exit__(self, *exc):
+        for server in self.values():
+            if hasattr(server, "proxy"):
+                server.proxy.close()
+            server.stop()
