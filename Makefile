@@ -1,0 +1,83 @@
+# Makefile - build, test and track the socket labs.  `make` shows your progress board.
+#
+#   make                     progress board over your labs (labs/*/starter)
+#   make test                everything: solutions pass, starters fail, conformance, unit tests
+#   make test-lab LAB=01     one lab's tests on IMPL=solutions (default), starter, or a DIR
+#   make build [IMPL=starter] [LAB=01]
+#   make clean
+#
+# SANITIZE=address,undefined (or thread) builds into build/sanitize-*/ and tests that.
+
+CC       ?= cc
+CFLAGS   ?= -O2 -g
+SANITIZE ?=
+IMPL     ?= solutions
+LAB      ?=
+
+comma := ,
+STD      = -std=c11 -D_POSIX_C_SOURCE=200809L
+WARN     = -Wall -Wextra -Werror -pedantic
+SANFLAGS = $(if $(SANITIZE),-fsanitize=$(SANITIZE) -fno-sanitize-recover=all -fno-omit-frame-pointer)
+BUILD    = build$(if $(SANITIZE),/sanitize-$(subst $(comma),-,$(SANITIZE)))
+ALL_CFLAGS = $(STD) $(WARN) $(CFLAGS) $(SANFLAGS) -Ilabs/common
+
+LABS     := $(notdir $(wildcard labs/[0-9][0-9]-*))
+SEL      := $(if $(LAB),$(filter $(LAB)%,$(LABS)),$(LABS))
+PROGS    := server client
+
+# Where IMPL's sources for lab $(1) are, and where its programs are built.
+srcdir = $(if $(filter solutions,$(IMPL)),solutions/$(1),$(if $(filter starter,$(IMPL)),labs/$(1)/starter,$(firstword $(wildcard $(IMPL)/$(1)/starter/ $(IMPL)/$(1)/) $(IMPL))))
+outdir = $(BUILD)/$(if $(filter solutions starter,$(IMPL)),$(IMPL),custom/$(subst /,_,$(abspath $(IMPL))))/$(1)
+
+export LAB_BUILD := $(CURDIR)/$(BUILD)
+
+.PHONY: board all build test test-lab unit conformance deps clean
+board: deps
+	@harness/board
+
+all: build
+
+deps:
+	@harness/deps
+
+LIBOBJ := $(patsubst labs/common/%.c,$(BUILD)/common/%.o,$(wildcard labs/common/*.c))
+
+$(BUILD)/common/%.o: labs/common/%.c labs/common/lab.h
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(BUILD)/liblab.a: $(LIBOBJ)
+	$(AR) rcs $@ $^
+
+# One rule per lab and implementation: OUTDIR/prog from SRCDIR/prog.c.
+define lab_rules
+$(2)/%: $(1)/%.c $(BUILD)/liblab.a labs/common/lab.h
+	@mkdir -p $$(@D)
+	$$(CC) $$(ALL_CFLAGS) $$< $(BUILD)/liblab.a -o $$@ $$(LDLIBS)
+endef
+$(foreach L,$(SEL),$(eval $(call lab_rules,$(call srcdir,$(L)),$(call outdir,$(L)))))
+
+build: $(foreach L,$(SEL),$(addprefix $(call outdir,$(L))/,$(PROGS)))
+
+$(BUILD)/unit/test_lab: harness/unit/test_lab.c $(BUILD)/liblab.a labs/common/lab.h
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $< $(BUILD)/liblab.a -o $@
+
+unit: $(BUILD)/unit/test_lab
+	$(BUILD)/unit/test_lab
+
+conformance: deps build
+	@PY=$$(harness/find-python) && $$PY -m pytest harness/conformance -c harness/conformance/pytest.ini
+
+test: deps
+	@$(MAKE) -s build IMPL=solutions LAB=
+	@$(MAKE) -s build IMPL=starter LAB=
+	@$(MAKE) -s $(BUILD)/unit/test_lab
+	@harness/test-all
+
+test-lab: deps build
+	@test -n "$(SEL)" || { echo "make test-lab: no lab matches LAB=$(LAB) (have: $(LABS))" >&2; exit 2; }
+	@for l in $(SEL); do LAB_BIN=$(CURDIR)/$(call outdir,$$l) harness/bats-run labs/$$l/$$l.bats || exit 1; done
+
+clean:
+	rm -rf build
