@@ -66,7 +66,7 @@ $(BUILD)/unit/test_lab: harness/unit/test_lab.c $(BUILD)/liblab.a labs/common/la
 unit: $(BUILD)/unit/test_lab
 	$(BUILD)/unit/test_lab
 
-conformance: deps build
+conformance: deps build $(BUILD)/unit/test_lab
 	@PY=$$(harness/find-python) && $$PY -m pytest harness/conformance -c harness/conformance/pytest.ini
 
 test: deps

@@ -79,7 +79,10 @@ def run_client(host, port, steps, deadline):
     for step in steps:
         op, _, arg = step.partition(":")
         if op == "send":
-            sock.sendall(unescape(arg))
+            try:
+                sock.sendall(unescape(arg))
+            except OSError as e:  # the server closed or reset the connection
+                fail(f"send failed: {e.strerror or e}")
         elif op == "recv":
             print("recv", peer.recv())
         elif op == "recvall":

@@ -163,6 +163,15 @@ static void test_opts(void)
 	   "opts: positional arguments follow, and -1 is one of them");
 	ok(parse(opts, &first, err, (const char *[]){ "--", "--echo", NULL }) == 0 && first == 2,
 	   "opts: -- ends the flags");
+	{
+		char *argv[] = { "prog", "a", "--port", "1", "b", "--echo", "--", "-c", NULL };
+		ok(lab_parse_opts(8, argv, opts, &first, err, LAB_ERRLEN) == 0 && first == 5 &&
+		           strcmp(port, "1") == 0 && strcmp(argv[1], "--port") == 0 &&
+		           strcmp(argv[3], "--echo") == 0 && strcmp(argv[4], "--") == 0 &&
+		           strcmp(argv[5], "a") == 0 && strcmp(argv[6], "b") == 0 &&
+		           strcmp(argv[7], "-c") == 0,
+		   "opts: flags after positional arguments; argv reordered, positionals last");
+	}
 	ok(parse(opts, &first, err, (const char *[]){ "-h", NULL }) == 1 &&
 	           parse(opts, &first, err, (const char *[]){ "--port", "1", "--help", NULL }) == 1,
 	   "opts: -h and --help ask for the usage");

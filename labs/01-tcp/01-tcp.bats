@@ -124,6 +124,7 @@ recv b'ACK: two'"
 		assert_equal "$output" ""
 		[[ $stderr == *usage:* ]] || fail "no usage on stderr for '$bad': $stderr"
 	done
+
 }
 
 # --- the client ------------------------------------------------------------------------

@@ -4,6 +4,7 @@
 #include <err.h>
 #include <errno.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -111,46 +112,73 @@ static int is_flag(const char *a)
 	return a[0] == '-' && a[1] != '\0' && !(a[1] >= '0' && a[1] <= '9');
 }
 
+/* Parse one flag at argv[*i] (moving *i past its value).  1: help, -1: error. */
+static int parse_flag(int argc, char **argv, int *i, const struct lab_opt *opts, char *err,
+                      size_t errlen)
+{
+	const char *a = argv[*i], *eq = strchr(a, '='), *val;
+	const struct lab_opt *o;
+
+	if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0)
+		return 1;
+	o = find(opts, a, eq != NULL ? (size_t)(eq - a) : strlen(a));
+	if (o == NULL) {
+		snprintf(err, errlen, "unknown flag %s", a);
+		return -1;
+	}
+	if (o->kind == LAB_OPT_FLAG) {
+		if (eq != NULL) {
+			snprintf(err, errlen, "%s takes no value", o->name);
+			return -1;
+		}
+		*(bool *)o->value = true;
+		return 0;
+	}
+	if (eq != NULL) {
+		val = eq + 1;
+	} else if (*i + 1 < argc) {
+		val = argv[++*i];
+	} else {
+		snprintf(err, errlen, "%s needs a value (%s)", o->name, o->arg);
+		return -1;
+	}
+	return set_value(o, val, err, errlen);
+}
+
 int lab_parse_opts(int argc, char **argv, const struct lab_opt *opts, int *first_arg, char *err,
                    size_t errlen)
 {
-	int i;
+	char **args;
+	int i, rc, nflags = 1, nargs = 0;
 
-	for (i = 1; i < argc && is_flag(argv[i]); i++) {
-		const char *a = argv[i], *eq = strchr(a, '='), *val;
-		const struct lab_opt *o;
-
-		if (strcmp(a, "--") == 0) {
-			i++;
+	/* Flags may come before, between or after the positional arguments (as
+	 * with argparse); argv is reordered so that the positional ones end it. */
+	if ((args = malloc((size_t)argc * sizeof *args)) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--") == 0) { /* the rest are positional */
+			argv[nflags++] = argv[i];
+			while (++i < argc)
+				args[nargs++] = argv[i];
 			break;
 		}
-		if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0)
-			return 1;
-		o = find(opts, a, eq != NULL ? (size_t)(eq - a) : strlen(a));
-		if (o == NULL) {
-			snprintf(err, errlen, "unknown flag %s", a);
-			return -1;
-		}
-		if (o->kind == LAB_OPT_FLAG) {
-			if (eq != NULL) {
-				snprintf(err, errlen, "%s takes no value", o->name);
-				return -1;
-			}
-			*(bool *)o->value = true;
+		if (!is_flag(argv[i])) {
+			args[nargs++] = argv[i];
 			continue;
 		}
-		if (eq != NULL) {
-			val = eq + 1;
-		} else if (i + 1 < argc) {
-			val = argv[++i];
-		} else {
-			snprintf(err, errlen, "%s needs a value (%s)", o->name, o->arg);
-			return -1;
+		int start = i;
+		if ((rc = parse_flag(argc, argv, &i, opts, err, errlen)) != 0) {
+			free(args);
+			return rc;
 		}
-		if (set_value(o, val, err, errlen) < 0)
-			return -1;
+		while (start <= i) /* the flag and its value, moved to the front */
+			argv[nflags++] = argv[start++];
 	}
-	*first_arg = i;
+	memcpy(argv + nflags, args, (size_t)nargs * sizeof *args);
+	free(args);
+	*first_arg = argc - nargs;
 	return 0;
 }
 
@@ -189,23 +217,31 @@ int lab_args(int argc, char **argv, const struct lab_opt *opts, const char *purp
              const char *args)
 {
 	const char *prog = progname(argc > 0 ? argv[0] : "program");
-	char msg[LAB_ERRLEN];
+	char msg[LAB_ERRLEN], *usage = NULL;
+	size_t len = 0;
 	int first = argc, rc;
+	FILE *f;
 
+	/* Written now, before parsing changes the values it shows as defaults. */
+	if ((f = open_memstream(&usage, &len)) == NULL)
+		err(1, "open_memstream");
+	lab_usage(f, prog, purpose, args, opts);
+	if (fclose(f) == EOF)
+		err(1, "usage");
 	rc = lab_parse_opts(argc, argv, opts, &first, msg, sizeof msg);
-	if (rc == 1) {
-		lab_usage(stdout, prog, purpose, args, opts);
-		exit(0);
-	}
 	if (rc == 0 && args == NULL && first < argc) {
 		snprintf(msg, sizeof msg, "unexpected argument '%s'", argv[first]);
 		rc = -1;
 	}
+	if (rc == 1) {
+		fputs(usage, stdout);
+		exit(0);
+	}
 	if (rc < 0) {
-		fprintf(stderr, "%s: %s\n", prog, msg);
-		lab_usage(stderr, prog, purpose, args, opts);
+		fprintf(stderr, "%s: %s\n%s", prog, msg, usage);
 		exit(2);
 	}
+	free(usage);
 	return first;
 }
 
@@ -224,6 +260,7 @@ int xlisten(const char *host, const char *port, int type, int backlog)
 	/* Tests and graders wait for this line, so it goes out at once (stderr
 	 * is unbuffered) and only once the socket can take traffic. */
 	fprintf(stderr, "listening on %s:%d\n", addr, lab_local_port(fd));
+	lab_shutdown_on_stop(fd);
 	return fd;
 }
 

@@ -30,6 +30,11 @@ extern volatile sig_atomic_t lab_stop;
  * on one connection (EPIPE), never the death of the process. */
 int lab_catch_signals(void);
 
+/* When SIGINT or SIGTERM arrives, also shut down fd (a listening socket), so
+ * that accept() on it returns at once even if the signal came just before
+ * the call.  xlisten() does this for the socket it returns. */
+void lab_shutdown_on_stop(int fd);
+
 /* ---- sockets ------------------------------------------------------------ */
 
 /* Resolve host:port with getaddrinfo and return a socket of `type`
@@ -103,14 +108,16 @@ struct lab_opt {
 /* The flags every program has. */
 /* clang-format off */
 #define LAB_OPT_HOST(p) { "--host", "HOST", "address to use", LAB_OPT_STRING, (p), 0, 0, NULL }
-#define LAB_OPT_PORTNUM(p) { "--port", "PORT", "port to use, 0 for any free one", LAB_OPT_PORT, (p), 0, 0, NULL }
+#define LAB_OPT_PORTNUM(p) { "--port", "PORT", "port number (a server takes 0: any free port)", LAB_OPT_PORT, (p), 0, 0, NULL }
 #define LAB_OPT_END { NULL, NULL, NULL, LAB_OPT_FLAG, NULL, 0, 0, NULL }
 /* clang-format on */
 
 /* Parse argv[1..] against opts (ended by LAB_OPT_END).  Accepts "--name
- * value", "--name=value", -h/--help, and "--" before positional arguments.
- * Returns 1 for help, 0 on success (with *first_arg the index of the first
- * positional argument), -1 on a bad flag or value (reason in err). */
+ * value", "--name=value", -h/--help, and "--" before positional arguments;
+ * flags may also follow positional arguments.  argv is reordered so that the
+ * positional arguments come last, in their order.  Returns 1 for help, 0 on
+ * success (with *first_arg the index of the first positional argument), -1 on
+ * a bad flag or value (reason in err). */
 int lab_parse_opts(int argc, char **argv, const struct lab_opt *opts, int *first_arg, char *err,
                    size_t errlen);
 
@@ -130,7 +137,8 @@ int lab_args(int argc, char **argv, const struct lab_opt *opts, const char *purp
              const char *args);
 
 /* lab_listen, or exit 1 with the reason.  Then prints, on stderr, the line
- * tests wait for: "listening on HOST:PORT" with the real port. */
+ * tests wait for: "listening on HOST:PORT" with the real port, and marks the
+ * socket for lab_shutdown_on_stop(). */
 int xlisten(const char *host, const char *port, int type, int backlog);
 
 /* lab_connect, or exit 1 with the reason. */

@@ -10,11 +10,23 @@
 #include <unistd.h>
 
 volatile sig_atomic_t lab_stop = 0;
+static volatile sig_atomic_t stop_fd = -1; /* see lab_shutdown_on_stop() */
 
 static void on_stop(int sig)
 {
 	(void)sig;
 	lab_stop = 1;
+	/* EINTR only reaches a call that is already blocked.  A signal that lands
+	 * between the loop's check of lab_stop and accept() would be lost, so
+	 * also shut the socket down: accept() on it then fails at once, whenever
+	 * it is called.  shutdown() is async-signal-safe. */
+	if (stop_fd >= 0)
+		shutdown(stop_fd, SHUT_RDWR);
+}
+
+void lab_shutdown_on_stop(int fd)
+{
+	stop_fd = fd;
 }
 
 int lab_catch_signals(void)

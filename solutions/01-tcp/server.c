@@ -57,8 +57,8 @@ int main(int argc, char **argv)
 		len = sizeof peer;
 		conn = accept(lfd, (struct sockaddr *)&peer, &len);
 		if (conn < 0) {
-			if (errno == EINTR || errno == ECONNABORTED)
-				continue; /* a signal (lab_stop is checked) or a client gone */
+			if (lab_stop || errno == EINTR || errno == ECONNABORTED)
+				continue; /* a signal (the loop checks lab_stop) or a client gone */
 			err(1, "accept");
 		}
 		printf("Connection from %s\n",
