@@ -13,6 +13,14 @@ Client mode runs steps against HOST:PORT, in order:
     eof           wait for EOF; prints  eof  (or fails if data or the deadline comes first)
     close         close the socket now
 
+UDP client mode sends datagrams from one socket and prints the ones that come back:
+
+    peer.py [--deadline S] udp HOST PORT STEP...
+
+    send:TEXT     one datagram of TEXT's bytes
+    recv          one datagram (up to 65535 bytes); prints  recv b'...'
+    port          prints  port N
+
 Server mode stands in for a server, to test a client:
 
     peer.py [--deadline S] serve [--reply TEXT]
@@ -20,6 +28,11 @@ Server mode stands in for a server, to test a client:
 It listens on 127.0.0.1 port 0, prints "listening on 127.0.0.1:PORT" on stderr, accepts one
 client, prints  got b'...'  for its first chunk, sends TEXT (if any), then prints
  rest b'...'  with all the client sent until it closed, and exits.
+
+    peer.py [--deadline S] udp-serve [--reply TEXT]
+
+The same over UDP: it prints  got b'...'  for the first datagram, answers it with TEXT (if
+any) and exits.
 
 Every wait is bounded by --deadline (default: $LAB_DEADLINE or 10 s); running out of time is
 exit 3 with a one-line reason, so a test never hangs.
@@ -103,6 +116,40 @@ def run_client(host, port, steps, deadline):
         sys.stdout.flush()
 
 
+def run_udp_client(host, port, steps, deadline):
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.settimeout(deadline)
+    sock.bind(("127.0.0.1", 0))
+    for step in steps:
+        op, _, arg = step.partition(":")
+        if op == "send":
+            sock.sendto(unescape(arg), (host, int(port)))
+        elif op == "recv":
+            try:
+                print("recv", sock.recvfrom(65535)[0])
+            except socket.timeout:
+                fail("deadline reached waiting for a datagram")
+        elif op == "port":
+            print("port", sock.getsockname()[1])
+        else:
+            fail(f"unknown step {step!r}", 2)
+        sys.stdout.flush()
+
+
+def run_udp_server(reply, deadline):
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.bind(("127.0.0.1", 0))
+    print(f"listening on 127.0.0.1:{sock.getsockname()[1]}", file=sys.stderr, flush=True)
+    sock.settimeout(deadline)
+    try:
+        data, addr = sock.recvfrom(65535)
+    except socket.timeout:
+        fail("no datagram before the deadline")
+    print("got", data, flush=True)
+    if reply is not None:
+        sock.sendto(reply, addr)
+
+
 def run_server(reply, deadline):
     lsock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     lsock.bind(("127.0.0.1", 0))
@@ -126,9 +173,11 @@ def main(argv):
         deadline, argv = float(argv[1]), argv[2:]
     if len(argv) >= 3 and argv[0] == "connect":
         run_client(argv[1], argv[2], argv[3:], deadline)
-    elif argv[:1] == ["serve"]:
+    elif len(argv) >= 3 and argv[0] == "udp":
+        run_udp_client(argv[1], argv[2], argv[3:], deadline)
+    elif argv[:1] in (["serve"], ["udp-serve"]):
         reply = unescape(argv[2]) if argv[1:2] == ["--reply"] else None
-        run_server(reply, deadline)
+        (run_server if argv[0] == "serve" else run_udp_server)(reply, deadline)
     else:
         print(__doc__, file=sys.stderr)
         sys.exit(2)

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, settings
 
-from proxy import RecordingProxy
+from proxy import RecordingProxy, RecordingRelay
 
 HARNESS = Path(__file__).resolve().parent.parent
 ROOT = HARNESS.parent
@@ -104,8 +104,12 @@ class Server:
                 self.cond.wait(left)
 
     def take_stdout(self, ending):
-        """The stdout printed since the last take, once it ends with `ending`."""
-        self.wait_for(lambda: self.out[self.taken:].endswith(ending))
+        """The stdout printed since the last take, once it ends with `ending` (bytes, or a
+        compiled regular expression that must match at the end)."""
+        if isinstance(ending, bytes):
+            self.wait_for(lambda: self.out[self.taken:].endswith(ending))
+        else:
+            self.wait_for(lambda: ending.search(self.out, self.taken))
         with self.cond:
             new = bytes(self.out[self.taken:])
             self.taken = len(self.out)
@@ -143,22 +147,24 @@ def run_client(argv, deadline=DEADLINE):
 
 
 class ServerPair(dict):
-    """The Python and the C server of a lesson, started alike, each behind a RecordingProxy.
+    """The Python and the C server of a lesson, started alike, each behind a RecordingProxy
+    (or, with udp=True, a RecordingRelay).
 
         with ServerPair("01-tcp", banner=True) as servers:
             servers["py"].proxy.port, servers["c"].proxy.port
     """
 
-    def __init__(self, lab, *args, banner=False):
+    def __init__(self, lab, *args, banner=False, udp=False):
         super().__init__()
         self.lab, self.args, self.banner = lab, list(args), banner
+        self.relay = RecordingRelay if udp else RecordingProxy
 
     def __enter__(self):
         try:
             for lang in ("py", "c"):
                 server = Server(program(lang, self.lab, "server") + ["--port", "0"] + self.args)
                 self[lang] = server
-                server.proxy = RecordingProxy(server.host, server.port)
+                server.proxy = self.relay(server.host, server.port)
                 # A server that prints a line at start: take it now (and compare it).
                 server.banner = normalize_ports(server.take_stdout(b"\n")) if self.banner else b""
             assert self["c"].banner == self["py"].banner, "the servers' first lines differ"

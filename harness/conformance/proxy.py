@@ -95,3 +95,72 @@ class RecordingProxy:
 
     def close(self):
         self.listener.close()
+
+
+class DatagramRecord:
+    def __init__(self, client):
+        self.client = client
+        self.c2s = []  # datagrams, boundaries kept
+        self.s2c = []
+
+    def __repr__(self):
+        return f"DatagramRecord(c2s={self.c2s!r}, s2c={self.s2c!r})"
+
+
+class RecordingRelay:
+    """The same for UDP: each client gets a socket of its own towards the server, and every
+    datagram in either direction is forwarded as it is and recorded, boundaries kept.
+
+        relay = RecordingRelay("127.0.0.1", server_port)
+        ... a client sends to ("127.0.0.1", relay.port) and gets its replies ...
+        rec = relay.next_record()          # the next new client's datagrams so far
+    """
+
+    def __init__(self, host, port):
+        self.upstream = (host, port)
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+        self.clients = {}
+        self.records = queue.Queue()
+        threading.Thread(target=self._from_clients, daemon=True).start()
+
+    def _from_clients(self):
+        while True:
+            try:
+                data, addr = self.sock.recvfrom(65535)
+            except OSError:
+                return  # closed
+            if addr not in self.clients:
+                up = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+                up.connect(self.upstream)
+                rec = DatagramRecord(addr)
+                self.clients[addr] = (up, rec)
+                threading.Thread(target=self._from_server, args=(up, rec), daemon=True).start()
+                self.records.put(rec)
+            up, rec = self.clients[addr]
+            rec.c2s.append(data)
+            up.send(data)
+
+    def _from_server(self, up, rec):
+        while True:
+            try:
+                data = up.recv(65535)
+            except OSError:
+                return
+            rec.s2c.append(data)
+            try:
+                self.sock.sendto(data, rec.client)
+            except OSError:
+                return
+
+    def next_record(self, deadline=DEADLINE):
+        try:
+            return self.records.get(timeout=deadline)
+        except queue.Empty:
+            raise AssertionError(f"no datagram reached the relay within {deadline}s")
+
+    def close(self):
+        self.sock.close()
+        for up, _ in self.clients.values():
+            up.close()

@@ -46,6 +46,11 @@ int lab_listen(const char *host, const char *port, int type, int backlog, char *
  * "connected" means send() and recv() talk to that address only). */
 int lab_connect(const char *host, const char *port, int type, char *err, size_t errlen);
 
+/* Make recv() and send() on fd give up with EAGAIN after `seconds` without
+ * progress (SO_RCVTIMEO and SO_SNDTIMEO), so that a silent peer cannot hold
+ * a program forever.  0 or -1. */
+int lab_set_timeout(int fd, double seconds);
+
 /* The port a socket is bound to (what --port 0 became), or -1. */
 int lab_local_port(int fd);
 
@@ -83,6 +88,10 @@ size_t lab_backslashreplace(const void *in, size_t n, char *out, size_t outcap);
 /* Print prefix, the decoded bytes, and a newline as one locked stdio write,
  * so that lines from several threads never interleave.  0 or EOF. */
 int lab_print_text(FILE *f, const char *prefix, const void *data, size_t n);
+
+/* The same with a suffix after the decoded bytes, before the newline:
+ * "Received TEXT from ('127.0.0.1', 54321)". */
+int lab_print_line(FILE *f, const char *prefix, const void *data, size_t n, const char *suffix);
 
 /* ---- command-line flags ------------------------------------------------------ */
 

@@ -7,6 +7,7 @@
 #include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 volatile sig_atomic_t lab_stop = 0;
@@ -120,6 +121,20 @@ int lab_connect(const char *host, const char *port, int type, char *err, size_t 
 	if (fd < 0)
 		snprintf(err, errlen, "cannot connect to %s:%s: %s", host, port, strerror(saved));
 	return fd;
+}
+
+int lab_set_timeout(int fd, double seconds)
+{
+	struct timeval tv;
+
+	tv.tv_sec = (time_t)seconds;
+	tv.tv_usec = (suseconds_t)((seconds - (double)tv.tv_sec) * 1e6);
+	if (tv.tv_sec == 0 && tv.tv_usec == 0)
+		tv.tv_usec = 1; /* 0 would mean "no timeout" */
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) < 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv) < 0)
+		return -1;
+	return 0;
 }
 
 int lab_local_port(int fd)

@@ -66,6 +66,11 @@ size_t lab_backslashreplace(const void *in, size_t n, char *out, size_t outcap)
 
 int lab_print_text(FILE *f, const char *prefix, const void *data, size_t n)
 {
+	return lab_print_line(f, prefix, data, n, "");
+}
+
+int lab_print_line(FILE *f, const char *prefix, const void *data, size_t n, const char *suffix)
+{
 	enum { SLICE = 60 }; /* input bytes decoded per step, + up to 3 to end a sequence */
 	const unsigned char *s = data;
 	char chunk[4 * (SLICE + 3)];
@@ -90,7 +95,7 @@ int lab_print_text(FILE *f, const char *prefix, const void *data, size_t n)
 			rc = EOF;
 		i += step;
 	}
-	if (rc == 0 && putc('\n', f) == EOF)
+	if (rc == 0 && (fputs(suffix, f) == EOF || putc('\n', f) == EOF))
 		rc = EOF;
 	funlockfile(f);
 	return rc;
