@@ -37,6 +37,7 @@ client() {
 spawn() {
 	local name=$1 dir=$BATS_TEST_TMPDIR
 	shift
+	rm -f "$dir/$name.out.fifo" "$dir/$name.err.fifo" # a name may be spawned again
 	mkfifo "$dir/$name.out.fifo" "$dir/$name.err.fifo"
 	# 3>&-: bats waits for fd 3 to close before it ends; a server must not hold it.
 	# setsid: its own process group (setsid execs in place here, so $! is the program),

@@ -29,10 +29,14 @@ It listens on 127.0.0.1 port 0, prints "listening on 127.0.0.1:PORT" on stderr, 
 client, prints  got b'...'  for its first chunk, sends TEXT (if any), then prints
  rest b'...'  with all the client sent until it closed, and exits.
 
-    peer.py [--deadline S] udp-serve [--reply TEXT]
+    peer.py [--deadline S] serve --recvall
 
-The same over UDP: it prints  got b'...'  for the first datagram, answers it with TEXT (if
-any) and exits.
+Accepts one client and prints  all b'...'  with everything it sent until it closed.
+
+    peer.py [--deadline S] udp-serve [--reply TEXT] [--count N]
+
+The same over UDP: it prints  got b'...'  for each of the first N datagrams (default 1),
+answers the first with TEXT (if any) and exits.
 
 Every wait is bounded by --deadline (default: $LAB_DEADLINE or 10 s); running out of time is
 exit 3 with a one-line reason, so a test never hangs.
@@ -136,21 +140,22 @@ def run_udp_client(host, port, steps, deadline):
         sys.stdout.flush()
 
 
-def run_udp_server(reply, deadline):
+def run_udp_server(reply, count, deadline):
     sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     sock.bind(("127.0.0.1", 0))
     print(f"listening on 127.0.0.1:{sock.getsockname()[1]}", file=sys.stderr, flush=True)
     sock.settimeout(deadline)
-    try:
-        data, addr = sock.recvfrom(65535)
-    except socket.timeout:
-        fail("no datagram before the deadline")
-    print("got", data, flush=True)
-    if reply is not None:
-        sock.sendto(reply, addr)
+    for i in range(count):
+        try:
+            data, addr = sock.recvfrom(65535)
+        except socket.timeout:
+            fail("no datagram before the deadline")
+        print("got", data, flush=True)
+        if reply is not None and i == 0:
+            sock.sendto(reply, addr)
 
 
-def run_server(reply, deadline):
+def run_server(reply, recvall, deadline):
     lsock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     lsock.bind(("127.0.0.1", 0))
     lsock.listen(1)
@@ -161,6 +166,9 @@ def run_server(reply, deadline):
     except socket.timeout:
         fail("no client connected before the deadline")
     peer = Peer(conn, deadline)
+    if recvall:
+        print("all", peer.recvall(), flush=True)
+        return
     print("got", peer.recv(), flush=True)
     if reply is not None:
         conn.sendall(reply)
@@ -176,8 +184,20 @@ def main(argv):
     elif len(argv) >= 3 and argv[0] == "udp":
         run_udp_client(argv[1], argv[2], argv[3:], deadline)
     elif argv[:1] in (["serve"], ["udp-serve"]):
-        reply = unescape(argv[2]) if argv[1:2] == ["--reply"] else None
-        (run_server if argv[0] == "serve" else run_udp_server)(reply, deadline)
+        reply, count, recvall, rest = None, 1, False, argv[1:]
+        while rest:
+            if rest[0] == "--reply" and len(rest) > 1:
+                reply, rest = unescape(rest[1]), rest[2:]
+            elif rest[0] == "--count" and len(rest) > 1:
+                count, rest = int(rest[1]), rest[2:]
+            elif rest[0] == "--recvall":
+                recvall, rest = True, rest[1:]
+            else:
+                fail(f"unknown option {rest[0]!r}", 2)
+        if argv[0] == "serve":
+            run_server(reply, recvall, deadline)
+        else:
+            run_udp_server(reply, count, deadline)
     else:
         print(__doc__, file=sys.stderr)
         sys.exit(2)

@@ -116,10 +116,15 @@ class Server:
         return new
 
     def wait_exit(self, deadline=DEADLINE):
+        """Wait (bounded) for the process to exit and for its output to be read; its status,
+        or None if it is still running."""
         try:
-            return self.proc.wait(deadline)
+            status = self.proc.wait(deadline)
         except subprocess.TimeoutExpired:
             return None
+        for t in self.readers:  # the pipes are at EOF once every writer has gone
+            t.join(deadline)
+        return status
 
     def stop(self, sig=signal.SIGTERM):
         """Signal the server, wait for it (bounded), kill its process group, return its status."""

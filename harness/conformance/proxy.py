@@ -26,9 +26,29 @@ class Record:
         return f"Record(c2s={bytes(self.c2s)!r}, s2c={bytes(self.s2c)!r})"
 
 
+def split_at(k):
+    """A chop that cuts the write holding stream offset k in two there."""
+    def chop(data, offset):
+        if offset < k < offset + len(data):
+            return [data[:k - offset], data[k - offset:]]
+        return [data]
+    return chop
+
+
+def bytewise(data, offset):
+    """A chop that writes every byte on its own."""
+    return [data[i:i + 1] for i in range(len(data))]
+
+
 class RecordingProxy:
-    def __init__(self, host, port):
+    """chop(data, offset) -> [chunks], if given, re-cuts what is forwarded in both directions
+    (each chunk is its own send(), with Nagle off); coalesce=True holds the client's bytes
+    until it has finished sending, then forwards them in one send().  Either way the bytes
+    are the same: only where the stream is cut changes, which a peer must not depend on."""
+
+    def __init__(self, host, port, chop=None, coalesce=False):
         self.upstream = (host, port)
+        self.chop, self.coalesce = chop, coalesce
         self.listener = socket.create_server(("127.0.0.1", 0))
         self.port = self.listener.getsockname()[1]
         self.records = queue.Queue()
@@ -53,8 +73,9 @@ class RecordingProxy:
             self.records.put(rec)
             return
         server.settimeout(None)
-        pumps = [threading.Thread(target=self._pump, args=(client, server, rec.c2s, rec)),
-                 threading.Thread(target=self._pump, args=(server, client, rec.s2c, rec))]
+        pumps = [threading.Thread(target=self._pump,
+                                  args=(client, server, rec.c2s, rec, self.coalesce)),
+                 threading.Thread(target=self._pump, args=(server, client, rec.s2c, rec, False))]
         for t in pumps:
             t.start()
         for t in pumps:
@@ -63,16 +84,23 @@ class RecordingProxy:
         server.close()
         self.records.put(rec)
 
-    @staticmethod
-    def _pump(src, dst, log, rec):
+    def _pump(self, src, dst, log, rec, coalesce):
         """Copy src to dst until EOF, then pass the EOF on as a half-close."""
+        if self.chop:
+            dst.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         try:
             while True:
                 data = src.recv(65536)
                 if not data:
                     break
+                offset = len(log)
                 log.extend(data)
-                dst.sendall(data)
+                if coalesce:
+                    continue
+                for chunk in self.chop(data, offset) if self.chop else [data]:
+                    dst.sendall(chunk)
+            if coalesce and log:
+                dst.sendall(bytes(log))
         except OSError as e:  # a reset: the peer went away without a clean close
             rec.errors.append(str(e))
             for s in (src, dst):
@@ -102,6 +130,7 @@ class DatagramRecord:
         self.client = client
         self.c2s = []  # datagrams, boundaries kept
         self.s2c = []
+        self.done = False
 
     def __repr__(self):
         return f"DatagramRecord(c2s={self.c2s!r}, s2c={self.s2c!r})"
@@ -122,6 +151,7 @@ class RecordingRelay:
         self.sock.bind(("127.0.0.1", 0))
         self.port = self.sock.getsockname()[1]
         self.clients = {}
+        self.lock = threading.Lock()
         self.records = queue.Queue()
         threading.Thread(target=self._from_clients, daemon=True).start()
 
@@ -131,14 +161,16 @@ class RecordingRelay:
                 data, addr = self.sock.recvfrom(65535)
             except OSError:
                 return  # closed
-            if addr not in self.clients:
-                up = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-                up.connect(self.upstream)
-                rec = DatagramRecord(addr)
-                self.clients[addr] = (up, rec)
-                threading.Thread(target=self._from_server, args=(up, rec), daemon=True).start()
-                self.records.put(rec)
-            up, rec = self.clients[addr]
+            with self.lock:
+                if addr not in self.clients:
+                    up = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+                    up.connect(self.upstream)
+                    rec = DatagramRecord(addr)
+                    self.clients[addr] = (up, rec)
+                    threading.Thread(target=self._from_server, args=(up, rec),
+                                     daemon=True).start()
+                    self.records.put(rec)
+                up, rec = self.clients[addr]
             rec.c2s.append(data)
             up.send(data)
 
@@ -148,6 +180,8 @@ class RecordingRelay:
                 data = up.recv(65535)
             except OSError:
                 return
+            if rec.done:
+                return
             rec.s2c.append(data)
             try:
                 self.sock.sendto(data, rec.client)
@@ -155,10 +189,22 @@ class RecordingRelay:
                 return
 
     def next_record(self, deadline=DEADLINE):
+        """The next new client's record; call it once that client is done.  The client is
+        then forgotten: a later client that gets the same port (ports are reused) is a
+        new client, with a record of its own."""
         try:
-            return self.records.get(timeout=deadline)
+            rec = self.records.get(timeout=deadline)
         except queue.Empty:
             raise AssertionError(f"no datagram reached the relay within {deadline}s")
+        with self.lock:
+            up, _ = self.clients.pop(rec.client)
+        rec.done = True
+        try:
+            up.shutdown(socket.SHUT_RDWR)  # wakes its reader thread, which then ends
+        except OSError:
+            pass
+        up.close()
+        return rec
 
     def close(self):
         self.sock.close()

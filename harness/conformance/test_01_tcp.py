@@ -35,7 +35,7 @@ def exchange(client_lang, server, message):
     Returns (client stdout, wire record, what the server printed for the connection)."""
     argv = program(client_lang, LAB, "client") + ["--port", str(server.proxy.port)]
     if message is not None:
-        argv += ["--message", message]
+        argv.append(f"--message={message}")  # a message may start with "-"
     result = run_client(argv)
     assert result.returncode == 0, f"{argv[0]} failed: {result.stderr!r}"
     rec = server.proxy.next_record()

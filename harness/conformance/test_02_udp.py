@@ -33,7 +33,7 @@ def servers():
 
 def exchange(client_lang, server, message):
     argv = program(client_lang, LAB, "client") + ["--port", str(server.proxy.port),
-                                                   "--message", message]
+                                                   f"--message={message}"]
     result = run_client(argv)
     assert result.returncode == 0, f"{argv[0]} failed: {result.stderr!r}"
     rec = server.proxy.next_record()

@@ -30,9 +30,10 @@ extern volatile sig_atomic_t lab_stop;
  * on one connection (EPIPE), never the death of the process. */
 int lab_catch_signals(void);
 
-/* When SIGINT or SIGTERM arrives, also shut down fd (a listening socket), so
- * that accept() on it returns at once even if the signal came just before
- * the call.  xlisten() does this for the socket it returns. */
+/* When SIGINT or SIGTERM arrives, also shut down fd, so that a call that
+ * waits on it returns at once even if the signal came just before the call:
+ * accept() on a listening socket fails (EINVAL); on Linux, recvfrom() on a
+ * bound UDP socket returns 0.  xlisten() does this for the socket it returns. */
 void lab_shutdown_on_stop(int fd);
 
 /* ---- sockets ------------------------------------------------------------ */

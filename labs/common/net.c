@@ -18,9 +18,10 @@ static void on_stop(int sig)
 	(void)sig;
 	lab_stop = 1;
 	/* EINTR only reaches a call that is already blocked.  A signal that lands
-	 * between the loop's check of lab_stop and accept() would be lost, so
-	 * also shut the socket down: accept() on it then fails at once, whenever
-	 * it is called.  shutdown() is async-signal-safe. */
+	 * between the loop's check of lab_stop and accept() (or recvfrom()) would
+	 * be lost, so also shut the socket down: the call then returns at once,
+	 * whenever it is made.  shutdown() is async-signal-safe; on an unconnected
+	 * UDP socket Linux fails it with ENOTCONN but still wakes the readers. */
 	if (stop_fd >= 0)
 		shutdown(stop_fd, SHUT_RDWR);
 }

@@ -42,7 +42,8 @@ int main(int argc, char **argv)
 		lab_addr_str((struct sockaddr *)&peer, len, who, sizeof who);
 		snprintf(from, sizeof from, " from %s", who);
 		lab_print_line(stdout, "Received ", buf, (size_t)n, from);
-		if (sendto(fd, "Message received", 16, 0, (struct sockaddr *)&peer, len) < 0)
+		if (sendto(fd, "Message received", 16, 0, (struct sockaddr *)&peer, len) < 0 &&
+		    !lab_stop)
 			warn("sendto %s", who); /* that client's problem, not the server's */
 	}
 	close(fd);
