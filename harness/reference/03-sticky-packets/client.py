@@ -1,0 +1,30 @@
+"""Lesson 03 reference: a client for "The Sticky Packet Issue", in the seed's style.
+
+The seed describes the problem in prose only; this program is ours, per the contract: send
+each message (default "Hello" then "World") with its own send, then close.  With --udp,
+each message is one datagram.
+"""
+import argparse
+import os
+import socket
+
+
+def port_number(text):
+    if not text.isdigit() or int(text) > 65535:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a port number (0-65535)")
+    return int(text)
+
+
+parser = argparse.ArgumentParser(description="Sticky packets: sends each message with its own send.",
+                                 allow_abbrev=False)
+parser.add_argument("--host", default="127.0.0.1")
+parser.add_argument("--port", type=port_number, default=65433)
+parser.add_argument("--udp", action="store_true")
+parser.add_argument("messages", nargs="*", default=["Hello", "World"])
+args = parser.parse_args()
+
+kind = socket.SOCK_DGRAM if args.udp else socket.SOCK_STREAM
+with socket.socket(socket.AF_INET, kind) as s:
+    s.connect((args.host, args.port))
+    for message in args.messages:
+        s.sendall(os.fsencode(message))  # one call per message

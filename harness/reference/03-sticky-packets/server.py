@@ -1,0 +1,62 @@
+"""Lesson 03 reference: a server for "The Sticky Packet Issue", in the seed's style.
+
+The seed describes the problem in prose only; this program is ours, per the contract: accept
+one connection, wait --delay seconds so that every message has arrived, then print each
+recv(--bufsize) chunk until EOF.  With --udp, read the datagrams waiting after the first one
+arrives and the delay, one recv() each.
+"""
+import argparse
+import select
+import signal
+import socket
+import sys
+import time
+
+
+def port_number(text):
+    if not text.isdigit() or int(text) > 65535:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a port number (0-65535)")
+    return int(text)
+
+
+parser = argparse.ArgumentParser(description="Sticky packets: prints each chunk recv() returns.",
+                                 allow_abbrev=False)
+parser.add_argument("--host", default="127.0.0.1")
+parser.add_argument("--port", type=port_number, default=65433)
+parser.add_argument("--delay", type=float, default=0.2)
+parser.add_argument("--bufsize", type=int, default=1024)
+parser.add_argument("--udp", action="store_true")
+args = parser.parse_args()
+signal.signal(signal.SIGINT, lambda *_: sys.exit(0))
+signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+
+kind = socket.SOCK_DGRAM if args.udp else socket.SOCK_STREAM
+server = socket.socket(socket.AF_INET, kind)
+if not args.udp:
+    server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+server.bind((args.host, args.port))
+if not args.udp:
+    server.listen(5)
+host, port = server.getsockname()
+print(f"listening on {host}:{port}", file=sys.stderr, flush=True)
+
+if args.udp:
+    select.select([server], [], [])  # the first datagram is here
+    time.sleep(args.delay)
+    server.setblocking(False)
+    while True:
+        try:
+            data = server.recv(args.bufsize)
+        except BlockingIOError:
+            break
+        print(f"Received: {data.decode('utf-8')}")
+else:
+    conn, addr = server.accept()
+    time.sleep(args.delay)  # let every message arrive: now they are one stream
+    while True:
+        data = conn.recv(args.bufsize)
+        if not data:
+            break
+        print(f"Received: {data.decode('utf-8')}")
+    conn.close()
+server.close()

@@ -1,0 +1,147 @@
+#!/usr/bin/env bats
+# 03-sticky-packets.bats - lesson 03: TCP merges and splits messages, UDP keeps them apart.
+#
+# Runs against $LAB_BIN/{server,client}: `make test-lab LAB=03 IMPL=starter` for yours.
+# The server waits --delay (default 0.2 s) after accepting, so that every message has
+# arrived before its first recv(): what it prints then depends only on --bufsize.
+
+load '../../harness/lab'
+
+# received: the server's stdout once it has exited by itself (it serves one connection).
+received() {
+	finish server
+	assert_equal "$STATUS" 0
+	run output_of server out
+}
+
+# --- the server ----------------------------------------------------------------------
+
+@test "server: two sends, 'Hello' and 'World', arrive as one chunk: 'Received: HelloWorld'" {
+	start_server
+	run peer connect "$HOST" "$PORT" send:Hello send:World close
+	assert_success
+	received
+	assert_output "Received: HelloWorld"
+}
+
+@test "server --bufsize 3: the same bytes split where the reads fall: Hel, loW, orl, d" {
+	start_server --bufsize 3
+	run peer connect "$HOST" "$PORT" send:Hello send:World close
+	received
+	assert_output "Received: Hel
+Received: loW
+Received: orl
+Received: d"
+}
+
+@test "server: one send split into many reads, many sends merged into one read" {
+	start_server --bufsize 4
+	run peer connect "$HOST" "$PORT" send:a send:b send:c send:defghij close
+	received
+	assert_output "Received: abcd
+Received: efgh
+Received: ij"
+}
+
+@test "server exits 0 by itself once the client has closed" {
+	start_server
+	run peer connect "$HOST" "$PORT" send:bye close
+	finish server
+	assert_equal "$STATUS" 0
+}
+
+@test "server prints bytes that are not UTF-8 as \\xNN" {
+	start_server
+	run peer connect "$HOST" "$PORT" 'send:caf\xc3\xa9 \xff' close
+	received
+	assert_output 'Received: café \xff'
+}
+
+@test "server --udp: two datagrams stay two messages: Hello, then World" {
+	start_server --udp
+	run peer udp "$HOST" "$PORT" send:Hello send:World
+	assert_success
+	received
+	assert_output "Received: Hello
+Received: World"
+}
+
+@test "server --udp --bufsize 3: each datagram is cut, never merged: Hel, Wor" {
+	start_server --udp --bufsize 3
+	run peer udp "$HOST" "$PORT" send:Hello send:World
+	received
+	assert_output "Received: Hel
+Received: Wor"
+}
+
+@test "server exits 0 on SIGTERM while it waits for a client" {
+	start_server
+	finish server TERM
+	assert_equal "$STATUS" 0
+}
+
+@test "server rejects a bad --bufsize or --delay with the usage and exit 2" {
+	for bad in '--bufsize 0' '--bufsize x' '--delay -1' '--delay' '--bogus'; do
+		# shellcheck disable=SC2086
+		run --separate-stderr timeout "$DEADLINE" "$LAB_BIN/server" $bad
+		assert_equal "$status ($bad)" "2 ($bad)"
+		[[ $stderr == *usage:* ]] || fail "no usage on stderr for '$bad': $stderr"
+	done
+}
+
+# --- the client ------------------------------------------------------------------------
+
+@test "client sends 'Hello' and 'World', then closes: the server gets HelloWorld and EOF" {
+	spawn fake "${PEER[@]}" serve --recvall
+	expect_line fake err '^listening on 127\.0\.0\.1:([0-9]+)$'
+	run client --port "${BASH_REMATCH[1]}"
+	assert_success
+	expect_line fake out '^all '
+	assert_equal "$LINE" "all b'HelloWorld'"
+}
+
+@test "client sends its arguments, in order" {
+	spawn fake "${PEER[@]}" serve --recvall
+	expect_line fake err '^listening on 127\.0\.0\.1:([0-9]+)$'
+	run client --port "${BASH_REMATCH[1]}" one 'two ' 'thrée'
+	assert_success
+	expect_line fake out '^all '
+	assert_equal "$LINE" "all b'onetwo thr\\xc3\\xa9e'"
+}
+
+@test "client --udp sends each message as its own datagram" {
+	spawn fake "${PEER[@]}" udp-serve --count 3
+	expect_line fake err '^listening on 127\.0\.0\.1:([0-9]+)$'
+	run client --udp --port "${BASH_REMATCH[1]}" Hello World ''
+	assert_success
+	expect_line fake out '^got '
+	assert_equal "$LINE" "got b'Hello'"
+	expect_line fake out '^got '
+	assert_equal "$LINE" "got b'World'"
+	expect_line fake out '^got '
+	assert_equal "$LINE" "got b''"
+}
+
+@test "client and server: HelloWorld, and Hello / World with --udp" {
+	start_server
+	run client --port "$PORT"
+	assert_success
+	received
+	assert_output "Received: HelloWorld"
+	start_server --udp
+	run client --udp --port "$PORT"
+	assert_success
+	received
+	assert_output "Received: Hello
+Received: World"
+}
+
+@test "client with no server: a one-line error on stderr and a non-zero exit" {
+	spawn fake "${PEER[@]}" serve
+	expect_line fake err '^listening on 127\.0\.0\.1:([0-9]+)$'
+	local port=${BASH_REMATCH[1]}
+	finish fake KILL
+	run --separate-stderr client --port "$port"
+	assert_failure
+	assert_equal "${#stderr_lines[@]}" 1
+}
