@@ -42,18 +42,19 @@ deps:
 
 LIBOBJ := $(patsubst labs/common/%.c,$(BUILD)/common/%.o,$(wildcard labs/common/*.c))
 
-$(BUILD)/common/%.o: labs/common/%.c labs/common/lab.h
+$(BUILD)/common/%.o: labs/common/%.c $(wildcard labs/common/*.h)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -c $< -o $@
 
 $(BUILD)/liblab.a: $(LIBOBJ)
 	$(AR) rcs $@ $^
 
-# One rule per lab and implementation: OUTDIR/prog from SRCDIR/prog.c.
+# One rule per lab and implementation: OUTDIR/prog from SRCDIR/prog.c, plus any other .c
+# file there (a module both programs share, such as 04's frame.c).
 define lab_rules
-$(2)/%: $(1)/%.c $(BUILD)/liblab.a labs/common/lab.h
+$(2)/%: $(1)/%.c $(filter-out $(addprefix $(1)/,$(addsuffix .c,$(PROGS))),$(wildcard $(1)/*.c)) $(wildcard $(1)/*.h) $(BUILD)/liblab.a $(wildcard labs/common/*.h)
 	@mkdir -p $$(@D)
-	$$(CC) $$(ALL_CFLAGS) $$< $(BUILD)/liblab.a -o $$@ $$(LDLIBS)
+	$$(CC) $$(ALL_CFLAGS) -I$(1) $$(filter %.c,$$^) $(BUILD)/liblab.a -o $$@ $$(LDLIBS)
 endef
 $(foreach L,$(SEL),$(eval $(call lab_rules,$(call srcdir,$(L)),$(call outdir,$(L)))))
 
@@ -63,16 +64,21 @@ $(BUILD)/unit/test_lab: harness/unit/test_lab.c $(BUILD)/liblab.a labs/common/la
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $< $(BUILD)/liblab.a -o $@
 
-unit: $(BUILD)/unit/test_lab
-	$(BUILD)/unit/test_lab
+$(BUILD)/unit/test_json: harness/unit/test_json.c $(BUILD)/liblab.a labs/common/json.h
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $< $(BUILD)/liblab.a -o $@
 
-conformance: deps build $(BUILD)/unit/test_lab
+unit: $(BUILD)/unit/test_lab $(BUILD)/unit/test_json
+	$(BUILD)/unit/test_lab
+	$(BUILD)/unit/test_json
+
+conformance: deps build $(BUILD)/unit/test_lab $(BUILD)/unit/test_json
 	@PY=$$(harness/find-python) && $$PY -m pytest harness/conformance -c harness/conformance/pytest.ini
 
 test: deps
 	@$(MAKE) -s build IMPL=solutions LAB=
 	@$(MAKE) -s build IMPL=starter LAB=
-	@$(MAKE) -s $(BUILD)/unit/test_lab
+	@$(MAKE) -s $(BUILD)/unit/test_lab $(BUILD)/unit/test_json
 	@harness/test-all
 
 test-lab: deps build

@@ -6,6 +6,9 @@ Client mode runs steps against HOST:PORT, in order:
     peer.py [--deadline S] connect HOST PORT STEP...
 
     send:TEXT     send TEXT's bytes (escapes such as \\xff \\n \\x00 are decoded)
+    bytes:TEXT    the same, one send() per byte (Nagle off): a stream cut everywhere
+    frame:TEXT    send TEXT's bytes as one frame: 4-byte big-endian length, then the bytes
+    recvframe     read one frame; prints  frame b'...'  (or  eof  if the peer closed first)
     recv          one recv(65536); prints  recv b'...'
     recvall       read until EOF; prints   recvall b'...'
     shut          shutdown(SHUT_WR): "I have nothing more to send"
@@ -29,6 +32,10 @@ It listens on 127.0.0.1 port 0, prints "listening on 127.0.0.1:PORT" on stderr, 
 client, prints  got b'...'  for its first chunk, sends TEXT (if any), then prints
  rest b'...'  with all the client sent until it closed, and exits.
 
+    peer.py [--deadline S] serve --close
+
+Accepts one client, prints  got b'...'  for its first chunk and closes at once, unanswered.
+
     peer.py [--deadline S] serve --recvall
 
 Accepts one client and prints  all b'...'  with everything it sent until it closed.
@@ -44,6 +51,7 @@ exit 3 with a one-line reason, so a test never hangs.
 import codecs
 import os
 import socket
+import struct
 import sys
 import time
 
@@ -69,14 +77,24 @@ class Peer:
             fail("deadline reached")
         self.sock.settimeout(left)
 
-    def recv(self):
+    def recv(self, size=65536):
         self._wait()
         try:
-            return self.sock.recv(65536)
+            return self.sock.recv(size)
         except socket.timeout:
             fail("deadline reached waiting for data")
         except ConnectionResetError:
             fail("connection reset by peer")
+
+    def recvn(self, n):
+        """Exactly n bytes, or fewer if the peer closes first."""
+        data = b""
+        while len(data) < n:
+            chunk = self.recv(n - len(data))
+            if not chunk:
+                break
+            data += chunk
+        return data
 
     def recvall(self):
         data = b""
@@ -100,6 +118,19 @@ def run_client(host, port, steps, deadline):
                 sock.sendall(unescape(arg))
             except OSError as e:  # the server closed or reset the connection
                 fail(f"send failed: {e.strerror or e}")
+        elif op == "bytes":
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            for b in unescape(arg):
+                sock.sendall(bytes([b]))
+        elif op == "frame":
+            data = unescape(arg)
+            sock.sendall(struct.pack("!I", len(data)) + data)
+        elif op == "recvframe":
+            header = peer.recvn(4)
+            if len(header) < 4:
+                print("eof")
+            else:
+                print("frame", peer.recvn(struct.unpack("!I", header)[0]))
         elif op == "recv":
             print("recv", peer.recv())
         elif op == "recvall":
@@ -155,7 +186,7 @@ def run_udp_server(reply, count, deadline):
             sock.sendto(reply, addr)
 
 
-def run_server(reply, recvall, deadline):
+def run_server(reply, recvall, close, deadline):
     lsock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     lsock.bind(("127.0.0.1", 0))
     lsock.listen(1)
@@ -170,6 +201,9 @@ def run_server(reply, recvall, deadline):
         print("all", peer.recvall(), flush=True)
         return
     print("got", peer.recv(), flush=True)
+    if close:
+        conn.close()
+        return
     if reply is not None:
         conn.sendall(reply)
     print("rest", peer.recvall(), flush=True)
@@ -184,7 +218,7 @@ def main(argv):
     elif len(argv) >= 3 and argv[0] == "udp":
         run_udp_client(argv[1], argv[2], argv[3:], deadline)
     elif argv[:1] in (["serve"], ["udp-serve"]):
-        reply, count, recvall, rest = None, 1, False, argv[1:]
+        reply, count, recvall, close, rest = None, 1, False, False, argv[1:]
         while rest:
             if rest[0] == "--reply" and len(rest) > 1:
                 reply, rest = unescape(rest[1]), rest[2:]
@@ -192,10 +226,12 @@ def main(argv):
                 count, rest = int(rest[1]), rest[2:]
             elif rest[0] == "--recvall":
                 recvall, rest = True, rest[1:]
+            elif rest[0] == "--close":
+                close, rest = True, rest[1:]
             else:
                 fail(f"unknown option {rest[0]!r}", 2)
         if argv[0] == "serve":
-            run_server(reply, recvall, deadline)
+            run_server(reply, recvall, close, deadline)
         else:
             run_udp_server(reply, count, deadline)
     else:

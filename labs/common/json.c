@@ -1,0 +1,1076 @@
+/* json.c - json.loads, json.dumps and str() as CPython 3.11 does them, byte for byte.
+ *
+ * The parser is a loop over an explicit stack of open containers, so that no
+ * input can overflow the C stack, and it allocates the tree from an arena
+ * whose size is a constant times the input's: every node and every byte of
+ * text comes from input bytes that were read.  The writers recurse, but only
+ * as deep as a tree json_parse accepts (JSON_MAX_DEPTH).
+ */
+#include "json.h"
+#include "json_printable.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- the arena ------------------------------------------------------------ */
+
+enum {
+	CHUNK_MIN = 1024,             /* the first chunk: small documents stay small */
+	CHUNK_MAX = 1 << 20,          /* chunks double up to this */
+	ALIGN = _Alignof(struct json) /* nodes, and arrays of pointers to them */
+};
+
+/* Nodes and pointer arrays are taken from a chunk's bottom, aligned; text
+ * from its top, unaligned, so that "0" costs 2 bytes and not 8. */
+struct chunk {
+	struct chunk *next;
+	size_t lo, hi; /* data[lo..hi) is free */
+	unsigned char *data;
+};
+
+/* What json_parse returns a pointer into: the root's node, and the chunks
+ * that hold everything below it, so that json_free(root) finds them all. */
+struct doc {
+	struct chunk *chunks;
+	struct json root;
+};
+
+struct parser {
+	const unsigned char *s;
+	size_t len, pos;
+	struct chunk *chunks;  /* the first is the one being filled */
+	size_t next_cap;       /* size of the next ordinary chunk */
+	struct json **pend;    /* finished values of the open containers, in order */
+	size_t npend, cappend; /* (an object's are key, value, key, value ...) */
+	char *scratch;         /* the string or number being decoded */
+	size_t nscratch, capscratch;
+	char *err;
+	size_t errlen;
+};
+
+static void chunks_free(struct chunk *c)
+{
+	while (c != NULL) {
+		struct chunk *next = c->next;
+
+		free(c);
+		c = next;
+	}
+}
+
+/* n bytes from the arena, aligned for a node or pointers unless bytes. */
+static void *arena_alloc(struct parser *p, size_t n, int bytes)
+{
+	struct chunk *c = p->chunks;
+	size_t cap, lo;
+
+	if (n > SIZE_MAX / 2)
+		return NULL;
+	if (!bytes)
+		n = (n + ALIGN - 1) / ALIGN * ALIGN;
+	if (c == NULL || c->hi - c->lo < n) {
+		/* A large block gets a chunk of its own, behind the current one, so
+		 * that the space left in the current chunk is not wasted. */
+		int own = n > p->next_cap / 4;
+
+		cap = own ? n : p->next_cap;
+		if (cap > SIZE_MAX - sizeof *c - ALIGN)
+			return NULL;
+		c = malloc(sizeof *c + ALIGN + cap);
+		if (c == NULL)
+			return NULL;
+		c->data = (unsigned char *)c + (sizeof *c + ALIGN - 1) / ALIGN * ALIGN;
+		c->lo = 0;
+		c->hi = cap;
+		if (own && p->chunks != NULL) {
+			c->next = p->chunks->next;
+			p->chunks->next = c;
+		} else {
+			c->next = p->chunks;
+			p->chunks = c;
+			if (p->next_cap < CHUNK_MAX)
+				p->next_cap *= 2;
+		}
+	}
+	if (bytes) {
+		c->hi -= n;
+		return c->data + c->hi;
+	}
+	/* lo is kept aligned: every block taken from the bottom is rounded up. */
+	lo = c->lo;
+	c->lo += n;
+	return c->data + lo;
+}
+
+/* ---- errors --------------------------------------------------------------- */
+
+/* Leave "invalid JSON at byte OFFSET: REASON" in the caller's buffer (just
+ * REASON if offset is SIZE_MAX); returns NULL for the caller to return. */
+static void *fail(struct parser *p, size_t offset, const char *fmt, ...)
+{
+	va_list ap;
+	int n = 0;
+
+	if (p->err == NULL || p->errlen == 0)
+		return NULL;
+	if (offset != SIZE_MAX)
+		n = snprintf(p->err, p->errlen, "invalid JSON at byte %zu: ", offset);
+	if (n >= 0 && (size_t)n < p->errlen) {
+		va_start(ap, fmt);
+		vsnprintf(p->err + n, p->errlen - (size_t)n, fmt, ap);
+		va_end(ap);
+	}
+	return NULL;
+}
+
+static void *fail_oom(struct parser *p)
+{
+	errno = ENOMEM;
+	return fail(p, SIZE_MAX, "out of memory");
+}
+
+/* ---- UTF-8 ---------------------------------------------------------------- */
+
+/* Length of the well-formed UTF-8 sequence at s (n bytes available), or 0.
+ * The ranges are the Unicode standard's Table 3-7, which Python's strict
+ * decoder follows: no overlong forms, no surrogates, nothing past U+10FFFF. */
+static size_t utf8_len(const unsigned char *s, size_t n)
+{
+	unsigned char c = s[0], lo = 0x80, hi = 0xBF;
+	size_t len, i;
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xC2 && c <= 0xDF)
+		len = 2;
+	else if (c >= 0xE0 && c <= 0xEF)
+		len = 3;
+	else if (c >= 0xF0 && c <= 0xF4)
+		len = 4;
+	else
+		return 0;
+	if (c == 0xE0)
+		lo = 0xA0;
+	else if (c == 0xED)
+		hi = 0x9F;
+	else if (c == 0xF0)
+		lo = 0x90;
+	else if (c == 0xF4)
+		hi = 0x8F;
+	if (n < len || s[1] < lo || s[1] > hi)
+		return 0;
+	for (i = 2; i < len; i++)
+		if (s[i] < 0x80 || s[i] > 0xBF)
+			return 0;
+	return len;
+}
+
+/* Write code point c (surrogates included: WTF-8) at out; returns the length. */
+static size_t wtf8_put(uint32_t c, char *out)
+{
+	if (c < 0x80) {
+		out[0] = (char)c;
+		return 1;
+	}
+	if (c < 0x800) {
+		out[0] = (char)(0xC0 | c >> 6);
+		out[1] = (char)(0x80 | (c & 0x3F));
+		return 2;
+	}
+	if (c < 0x10000) {
+		out[0] = (char)(0xE0 | c >> 12);
+		out[1] = (char)(0x80 | (c >> 6 & 0x3F));
+		out[2] = (char)(0x80 | (c & 0x3F));
+		return 3;
+	}
+	out[0] = (char)(0xF0 | c >> 18);
+	out[1] = (char)(0x80 | (c >> 12 & 0x3F));
+	out[2] = (char)(0x80 | (c >> 6 & 0x3F));
+	out[3] = (char)(0x80 | (c & 0x3F));
+	return 4;
+}
+
+/* Decode the code point at s[0..n), which json_parse wrote as WTF-8; *len
+ * gets its length.  A truncated sequence (a hand-made tree) decodes to its
+ * first byte's value rather than reading past the end. */
+static uint32_t wtf8_get(const unsigned char *s, size_t n, size_t *len)
+{
+	uint32_t c = s[0];
+	size_t k = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1, i;
+
+	if (k > n)
+		k = 1;
+	*len = k;
+	if (k == 1)
+		return c;
+	c &= 0x3Fu >> (k - 1);
+	for (i = 1; i < k; i++)
+		c = c << 6 | (s[i] & 0x3Fu);
+	return c;
+}
+
+/* ---- parsing -------------------------------------------------------------- */
+
+static int is_ws(unsigned char c)
+{
+	/* Python's json: exactly these four, not \f or \v. */
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+static int is_digit(unsigned char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+static void skip_ws(struct parser *p)
+{
+	while (p->pos < p->len && is_ws(p->s[p->pos]))
+		p->pos++;
+}
+
+static int at(struct parser *p, unsigned char c)
+{
+	return p->pos < p->len && p->s[p->pos] == c;
+}
+
+static int grow(void **buf, size_t *cap, size_t need, size_t size)
+{
+	size_t n = *cap < 64 ? 64 : *cap;
+	void *mem;
+
+	while (n < need) {
+		if (n > SIZE_MAX / 2 / size)
+			return -1;
+		n *= 2;
+	}
+	if (n == *cap)
+		return 0;
+	mem = realloc(*buf, n * size);
+	if (mem == NULL)
+		return -1;
+	*buf = mem;
+	*cap = n;
+	return 0;
+}
+
+static int scratch_put(struct parser *p, const void *data, size_t n)
+{
+	void *buf = p->scratch;
+
+	if (p->capscratch - p->nscratch <= n &&
+	    grow(&buf, &p->capscratch, p->nscratch + n + 1, 1) != 0)
+		return -1;
+	p->scratch = buf;
+	memcpy(p->scratch + p->nscratch, data, n);
+	p->nscratch += n;
+	return 0;
+}
+
+static int push(struct parser *p, struct json *v)
+{
+	void *buf = p->pend;
+
+	if (p->npend == p->cappend && grow(&buf, &p->cappend, p->npend + 1, sizeof v) != 0)
+		return -1;
+	p->pend = buf;
+	p->pend[p->npend++] = v;
+	return 0;
+}
+
+static struct json *new_node(struct parser *p, enum json_type type)
+{
+	struct json *v = arena_alloc(p, sizeof *v, 0);
+
+	if (v == NULL)
+		return fail_oom(p);
+	memset(v, 0, sizeof *v);
+	v->type = type;
+	return v;
+}
+
+/* A node whose text is the scratch buffer, NUL-terminated. */
+static struct json *text_node(struct parser *p, enum json_type type)
+{
+	struct json *v = new_node(p, type);
+	char *text;
+
+	if (v == NULL)
+		return NULL;
+	if ((text = arena_alloc(p, p->nscratch + 1, 1)) == NULL)
+		return fail_oom(p);
+	memcpy(text, p->scratch, p->nscratch);
+	text[p->nscratch] = '\0';
+	v->str = text;
+	v->len = p->nscratch;
+	return v;
+}
+
+/* Four hex digits at s[i..], or -1. */
+static long hex4(struct parser *p, size_t i)
+{
+	long c = 0;
+	size_t k;
+
+	if (p->len - i < 4)
+		return -1;
+	for (k = i; k < i + 4; k++) {
+		unsigned char d = p->s[k];
+
+		if (is_digit(d))
+			c = c << 4 | (d - '0');
+		else if (d >= 'a' && d <= 'f')
+			c = c << 4 | (d - 'a' + 10);
+		else if (d >= 'A' && d <= 'F')
+			c = c << 4 | (d - 'A' + 10);
+		else
+			return -1;
+	}
+	return c;
+}
+
+/* The string whose opening quote is at p->pos. */
+static struct json *parse_string(struct parser *p)
+{
+	size_t start = p->pos++, run;
+	char enc[4];
+
+	p->nscratch = 0;
+	for (;;) {
+		/* Copy a run of ordinary bytes at once; the input is valid UTF-8
+		 * already, so multi-byte sequences are copied as they are. */
+		for (run = p->pos; run < p->len; run++) {
+			unsigned char c = p->s[run];
+
+			if (c == '"' || c == '\\' || c < 0x20)
+				break;
+		}
+		if (scratch_put(p, p->s + p->pos, run - p->pos) != 0)
+			return fail_oom(p);
+		p->pos = run;
+		if (p->pos >= p->len)
+			return fail(p, start, "unterminated string");
+		unsigned char c = p->s[p->pos];
+		if (c == '"') {
+			p->pos++;
+			return text_node(p, JSON_STRING);
+		}
+		if (c < 0x20)
+			return fail(p, p->pos, "control character 0x%02x in a string", c);
+		/* A backslash. */
+		if (p->pos + 1 >= p->len)
+			return fail(p, start, "unterminated string");
+		const char *simple = strchr("\"\\/bfnrt", p->s[p->pos + 1]);
+		if (simple != NULL && *simple != '\0') {
+			static const char to[] = "\"\\/\b\f\n\r\t";
+			enc[0] = to[simple - "\"\\/bfnrt"];
+			if (scratch_put(p, enc, 1) != 0)
+				return fail_oom(p);
+			p->pos += 2;
+			continue;
+		}
+		if (p->s[p->pos + 1] != 'u')
+			return fail(p, p->pos, "invalid escape");
+		long u = hex4(p, p->pos + 2), lo;
+		if (u < 0)
+			return fail(p, p->pos, "invalid \\uXXXX escape");
+		p->pos += 6;
+		/* A high surrogate escape followed by a low one is one code point;
+		 * any other surrogate stays as it is, as in Python. */
+		if (u >= 0xD800 && u <= 0xDBFF && p->len - p->pos >= 6 && p->s[p->pos] == '\\' &&
+		    p->s[p->pos + 1] == 'u' && (lo = hex4(p, p->pos + 2)) >= 0xDC00 &&
+		    lo <= 0xDFFF) {
+			u = 0x10000 + ((u - 0xD800) << 10) + (lo - 0xDC00);
+			p->pos += 6;
+		}
+		if (scratch_put(p, enc, wtf8_put((uint32_t)u, enc)) != 0)
+			return fail_oom(p);
+	}
+}
+
+/* The number at p->pos, with Python's grammar: -?(0|[1-9][0-9]*), then a
+ * fraction only if a digit follows the '.', an exponent only if a digit
+ * follows the 'e' and its sign (otherwise the number ends before them, and
+ * what follows is an error of the enclosing structure, as in Python). */
+static struct json *parse_number(struct parser *p)
+{
+	const unsigned char *s = p->s;
+	size_t start = p->pos, i = p->pos, digits;
+	int is_float = 0;
+	struct json *v;
+
+	if (s[i] == '-')
+		i++;
+	if (i < p->len && s[i] == '0') {
+		i++;
+	} else if (i < p->len && is_digit(s[i])) {
+		while (i < p->len && is_digit(s[i]))
+			i++;
+	} else {
+		return fail(p, start, "expected a value");
+	}
+	digits = i - start - (s[start] == '-');
+	if (i + 1 < p->len && s[i] == '.' && is_digit(s[i + 1])) {
+		is_float = 1;
+		for (i++; i < p->len && is_digit(s[i]); i++)
+			;
+	}
+	if (i < p->len && (s[i] == 'e' || s[i] == 'E')) {
+		size_t j = i + 1;
+
+		if (j < p->len && (s[j] == '+' || s[j] == '-'))
+			j++;
+		if (j < p->len && is_digit(s[j])) {
+			is_float = 1;
+			for (i = j; i < p->len && is_digit(s[i]); i++)
+				;
+		}
+	}
+	p->pos = i;
+	p->nscratch = 0;
+	if (!is_float) {
+		if (digits > JSON_MAX_INT_DIGITS)
+			return fail(p, start, "integer of %zu digits (Python's limit is %d)",
+			            digits, JSON_MAX_INT_DIGITS);
+		/* int("-0") is 0 */
+		if (i - start == 2 && s[start] == '-' && s[start + 1] == '0')
+			start++;
+		if (scratch_put(p, s + start, i - start) != 0)
+			return fail_oom(p);
+		return text_node(p, JSON_INT);
+	}
+	/* strtod rounds correctly, as Python's float() does: 1e400 is inf,
+	 * 1e-400 is 0.0, and its ERANGE means nothing more. */
+	char *end;
+	if (scratch_put(p, s + start, i - start) != 0 || scratch_put(p, "", 1) != 0)
+		return fail_oom(p);
+	if ((v = new_node(p, JSON_FLOAT)) == NULL)
+		return NULL;
+	v->num = strtod(p->scratch, &end);
+	if (end != p->scratch + (i - start))
+		return fail(p, start, "strtod stopped early (is LC_NUMERIC not \"C\"?)");
+	return v;
+}
+
+static struct json *parse_scalar(struct parser *p)
+{
+	static const struct {
+		const char *word;
+		enum json_type type;
+		double num;
+	} words[] = {
+		{ "null", JSON_NULL, 0 },
+		{ "true", JSON_TRUE, 0 },
+		{ "false", JSON_FALSE, 0 },
+		{ "NaN", JSON_FLOAT, NAN },
+		{ "Infinity", JSON_FLOAT, INFINITY },
+		{ "-Infinity", JSON_FLOAT, -INFINITY },
+	};
+	size_t k, n;
+
+	if (p->pos >= p->len)
+		return fail(p, p->pos, "expected a value, found the end");
+	if (p->s[p->pos] == '"')
+		return parse_string(p);
+	for (k = 0; k < sizeof words / sizeof words[0]; k++) {
+		n = strlen(words[k].word);
+		if (p->len - p->pos >= n && memcmp(p->s + p->pos, words[k].word, n) == 0) {
+			struct json *v = new_node(p, words[k].type);
+
+			if (v != NULL)
+				v->num = words[k].num;
+			p->pos += n;
+			return v;
+		}
+	}
+	if (p->s[p->pos] == '-' || is_digit(p->s[p->pos]))
+		return parse_number(p);
+	return fail(p, p->pos, "expected a value");
+}
+
+/* An object's key and its ':' at p->pos, onto the pending stack. */
+static int parse_key(struct parser *p)
+{
+	struct json *key;
+
+	if (!at(p, '"')) {
+		fail(p, p->pos, "expected a string key");
+		return -1;
+	}
+	if ((key = parse_string(p)) == NULL)
+		return -1;
+	if (push(p, key) != 0) {
+		fail_oom(p);
+		return -1;
+	}
+	skip_ws(p);
+	if (!at(p, ':')) {
+		fail(p, p->pos, "expected ':'");
+		return -1;
+	}
+	p->pos++;
+	skip_ws(p);
+	return 0;
+}
+
+struct keyref {
+	const struct json *key;
+	size_t pair;
+};
+
+static int keyref_cmp(const void *a, const void *b)
+{
+	const struct keyref *x = a, *y = b;
+	size_t n = x->key->len < y->key->len ? x->key->len : y->key->len;
+	int c = memcmp(x->key->str, y->key->str, n);
+
+	if (c != 0)
+		return c;
+	if (x->key->len != y->key->len)
+		return x->key->len < y->key->len ? -1 : 1;
+	return x->pair < y->pair ? -1 : x->pair > y->pair;
+}
+
+/* Merge duplicate keys among n pairs at kv as a dict does: the first key's
+ * position, the last key's value.  Sorting by (key, position) finds them in
+ * O(n log n), where comparing every pair would let a large object with many
+ * keys take quadratic time.  *np becomes the number of pairs left; -1 if
+ * out of memory. */
+static int dedupe(struct json **kv, size_t *np)
+{
+	struct keyref *refs;
+	size_t n = *np, i, j, out;
+
+	if (n < 2)
+		return 0;
+	if ((refs = malloc(n * sizeof *refs)) == NULL)
+		return -1;
+	for (i = 0; i < n; i++) {
+		refs[i].key = kv[2 * i];
+		refs[i].pair = i;
+	}
+	qsort(refs, n, sizeof *refs, keyref_cmp);
+	for (i = 0; i < n; i = j) {
+		for (j = i + 1; j < n && refs[j].key->len == refs[i].key->len &&
+		                memcmp(refs[j].key->str, refs[i].key->str, refs[i].key->len) == 0;
+		     j++)
+			kv[2 * refs[j].pair] = NULL; /* a later duplicate: dropped */
+		kv[2 * refs[i].pair + 1] = kv[2 * refs[j - 1].pair + 1];
+	}
+	free(refs);
+	for (i = out = 0; i < n; i++) {
+		if (kv[2 * i] == NULL)
+			continue;
+		kv[2 * out] = kv[2 * i];
+		kv[2 * out + 1] = kv[2 * i + 1];
+		out++;
+	}
+	*np = out;
+	return 0;
+}
+
+/* Close the container whose values start at pend[start]. */
+static struct json *close_container(struct parser *p, enum json_type type, size_t start)
+{
+	struct json *v = new_node(p, type);
+	size_t n = p->npend - start;
+
+	if (v == NULL)
+		return NULL;
+	if (type == JSON_OBJECT) {
+		v->len = n / 2;
+		if (v->len > 1 && dedupe(p->pend + start, &v->len) != 0)
+			return fail_oom(p);
+		n = 2 * v->len;
+	} else {
+		v->len = n;
+	}
+	if (n > 0) {
+		if ((v->items = arena_alloc(p, n * sizeof *v->items, 0)) == NULL)
+			return fail_oom(p);
+		memcpy(v->items, p->pend + start, n * sizeof *v->items);
+	}
+	p->npend = start;
+	return v;
+}
+
+static struct json *parse(struct parser *p)
+{
+	struct {
+		enum json_type type;
+		size_t start; /* its first value's index in pend */
+	} open[JSON_MAX_DEPTH];
+	size_t depth = 0;
+	struct json *v;
+
+	skip_ws(p);
+value:
+	/* A value starts at p->pos. */
+	if (at(p, '[') || at(p, '{')) {
+		enum json_type type = p->s[p->pos] == '[' ? JSON_ARRAY : JSON_OBJECT;
+
+		if (depth == JSON_MAX_DEPTH)
+			return fail(p, p->pos, "nested deeper than %d", JSON_MAX_DEPTH);
+		open[depth].type = type;
+		open[depth].start = p->npend;
+		depth++;
+		p->pos++;
+		skip_ws(p);
+		if (at(p, type == JSON_ARRAY ? ']' : '}')) {
+			p->pos++;
+			depth--;
+			if ((v = close_container(p, type, p->npend)) == NULL)
+				return NULL;
+			goto done;
+		}
+		if (type == JSON_OBJECT && parse_key(p) != 0)
+			return NULL;
+		goto value;
+	}
+	if ((v = parse_scalar(p)) == NULL)
+		return NULL;
+done:
+	/* v is complete: it is the document, or the next value of open[depth - 1]. */
+	while (depth > 0) {
+		enum json_type type = open[depth - 1].type;
+		char close = type == JSON_ARRAY ? ']' : '}';
+
+		if (push(p, v) != 0)
+			return fail_oom(p);
+		skip_ws(p);
+		if (at(p, ',')) {
+			p->pos++;
+			skip_ws(p);
+			if (type == JSON_OBJECT && parse_key(p) != 0)
+				return NULL;
+			goto value;
+		}
+		if (!at(p, close))
+			return fail(p, p->pos, "expected ',' or '%c'", close);
+		p->pos++;
+		depth--;
+		if ((v = close_container(p, type, open[depth].start)) == NULL)
+			return NULL;
+	}
+	skip_ws(p);
+	if (p->pos != p->len)
+		return fail(p, p->pos, "extra data after the value");
+	return v;
+}
+
+struct json *json_parse(const char *text, size_t len, char *err, size_t errlen)
+{
+	struct parser p;
+	struct doc *doc;
+	struct json *v;
+	size_t i, n;
+
+	memset(&p, 0, sizeof p);
+	p.s = (const unsigned char *)text;
+	p.len = len;
+	p.err = err;
+	p.errlen = errlen;
+	p.next_cap = CHUNK_MIN;
+	if (err != NULL && errlen > 0)
+		err[0] = '\0';
+	/* Python decodes the whole input before it parses, so invalid UTF-8
+	 * anywhere is the error, whatever the JSON. */
+	for (i = 0; i < len; i += n)
+		if ((n = utf8_len(p.s + i, len - i)) == 0)
+			return fail(&p, SIZE_MAX, "invalid UTF-8 at byte %zu", i);
+	if (len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0)
+		return fail(&p, 0, "a UTF-8 BOM (Python's json refuses it)");
+	if ((doc = malloc(sizeof *doc)) == NULL)
+		return fail_oom(&p);
+	v = parse(&p);
+	free(p.pend);
+	free(p.scratch);
+	if (v == NULL) {
+		chunks_free(p.chunks);
+		free(doc);
+		return NULL;
+	}
+	doc->chunks = p.chunks;
+	doc->root = *v;
+	return &doc->root;
+}
+
+void json_free(struct json *root)
+{
+	struct doc *doc;
+
+	if (root == NULL)
+		return;
+	doc = (struct doc *)(void *)((char *)root - offsetof(struct doc, root));
+	chunks_free(doc->chunks);
+	free(doc);
+}
+
+/* ---- output buffer -------------------------------------------------------- */
+
+/* Room for n more bytes and a NUL. */
+static int reserve(struct json_buf *b, size_t n)
+{
+	void *buf = b->data;
+
+	if (n >= SIZE_MAX - b->len) {
+		errno = ENOMEM;
+		return -1;
+	}
+	if (b->cap - b->len > n)
+		return 0;
+	if (grow(&buf, &b->cap, b->len + n + 1, 1) != 0) {
+		errno = ENOMEM;
+		return -1;
+	}
+	b->data = buf;
+	return 0;
+}
+
+static int put(struct json_buf *b, const char *s, size_t n)
+{
+	if (reserve(b, n) != 0)
+		return -1;
+	if (n > 0)
+		memcpy(b->data + b->len, s, n);
+	b->len += n;
+	b->data[b->len] = '\0';
+	return 0;
+}
+
+static int puts_(struct json_buf *b, const char *s)
+{
+	return put(b, s, strlen(s));
+}
+
+void json_buf_free(struct json_buf *b)
+{
+	free(b->data);
+	b->data = NULL;
+	b->len = b->cap = 0;
+}
+
+/* ---- floats as repr() ------------------------------------------------------- */
+
+enum { MAXDIG = 17 }; /* 17 significant digits always round-trip a double */
+
+/* The double nearest to the decimal d1.d2...dp x 10^e (digits[0..p)). */
+static double decimal(const char *digits, int p, int e)
+{
+	char text[MAXDIG + 16];
+
+	/* Written as an integer and an exponent, with no decimal point, so that
+	 * strtod does not depend on the locale's. */
+	snprintf(text, sizeof text, "%.*se%d", p, digits, e - p + 1);
+	return strtod(text, NULL);
+}
+
+/* Is there a p-digit decimal that reads back as x (x finite and > 0)?  If
+ * so, return 1 with the one nearest to x in digits[0..p) and e, as
+ * decimal() takes them.
+ *
+ * snprintf's correctly rounded p digits are the nearest p-digit decimal to
+ * x.  The decimals that read back as x form an interval around x, so if
+ * that one is outside it, nothing further on its side is inside, and the
+ * only candidate left is the nearest on the other side of x: one unit in
+ * the last digit away.  The naive search (the rounded digits or nothing)
+ * misses it where the interval is lopsided: at a power of two the gap below
+ * is half the gap above, and 0x0060000000000000 would print with 17 digits
+ * where Python's repr (dtoa's shortest mode) finds 16. */
+static int digits_at(double x, int p, char *digits, int *e)
+{
+	char text[MAXDIG + 16], *s;
+	int n = 0, k, up;
+	double y;
+
+	snprintf(text, sizeof text, "%.*e", p - 1, x);
+	/* d.ddde+XX: take the digits, skipping the point (whatever its locale). */
+	for (s = text; *s != 'e'; s++)
+		if (is_digit((unsigned char)*s))
+			digits[n++] = *s;
+	*e = atoi(s + 1);
+	y = decimal(digits, p, *e);
+	if (y == x)
+		return 1;
+	/* Step one unit in the last digit towards x, with carry or borrow. */
+	up = y < x;
+	for (k = p - 1; k >= 0; k--) {
+		if (up ? digits[k] != '9' : digits[k] != '0') {
+			digits[k] = (char)(digits[k] + (up ? 1 : -1));
+			break;
+		}
+		digits[k] = up ? '0' : '9';
+	}
+	if (up && k < 0) { /* 9.99 + 0.01 = 10.0 */
+		digits[0] = '1';
+		++*e;
+	} else if (!up && digits[0] == '0') { /* 1.00 - 0.01 = 0.99 */
+		memmove(digits, digits + 1, (size_t)p - 1);
+		digits[p - 1] = '9';
+		--*e;
+	}
+	return decimal(digits, p, *e) == x;
+}
+
+/* Write repr(x) to out (room for 32), with NaN and infinities spelt as
+ * json.dumps (json = 1) or repr (json = 0) spells them.  Returns the length. */
+static size_t float_text(double x, char *out, int json)
+{
+	char digits[MAXDIG + 1], best[MAXDIG + 1];
+	int lo = 1, hi = MAXDIG, mid, e = 0, best_e = 0, n, decpt, i;
+	size_t o = 0;
+
+	if (isnan(x))
+		return (size_t)sprintf(out, "%s", json ? "NaN" : "nan");
+	if (signbit(x)) {
+		out[o++] = '-';
+		x = -x;
+	}
+	if (isinf(x))
+		return o + (size_t)sprintf(out + o, "%s", json ? "Infinity" : "inf");
+	if (x == 0)
+		return o + (size_t)sprintf(out + o, "0.0");
+	/* The fewest digits that read back as x: some p-digit decimal does for
+	 * every p from the least one up (append zeros), so search by halves. */
+	while (lo <= hi) {
+		mid = (lo + hi) / 2;
+		if (digits_at(x, mid, digits, &e)) {
+			memcpy(best, digits, (size_t)mid);
+			best_e = e;
+			hi = mid - 1;
+		} else {
+			lo = mid + 1;
+		}
+	}
+	n = hi + 1;
+	while (n > 1 && best[n - 1] == '0')
+		n--;
+	/* repr's layout (format_float_short): x = 0.DIGITS x 10^decpt;
+	 * exponent form iff decpt <= -4 or decpt > 16. */
+	decpt = best_e + 1;
+	if (decpt <= -4 || decpt > 16) {
+		out[o++] = best[0];
+		if (n > 1) {
+			out[o++] = '.';
+			memcpy(out + o, best + 1, (size_t)n - 1);
+			o += (size_t)n - 1;
+		}
+		return o + (size_t)sprintf(out + o, "e%c%02d", best_e < 0 ? '-' : '+',
+		                           best_e < 0 ? -best_e : best_e);
+	}
+	if (decpt <= 0) { /* 0.000ddd */
+		out[o++] = '0';
+		out[o++] = '.';
+		for (i = decpt; i < 0; i++)
+			out[o++] = '0';
+		memcpy(out + o, best, (size_t)n);
+		return o + (size_t)n;
+	}
+	for (i = 0; i < decpt; i++) /* ddd000.0 or ddd.ddd */
+		out[o++] = i < n ? best[i] : '0';
+	out[o++] = '.';
+	if (n <= decpt)
+		out[o++] = '0';
+	for (; i < n; i++)
+		out[o++] = best[i];
+	return o;
+}
+
+/* ---- strings ----------------------------------------------------------------- */
+
+static const char hexdig[] = "0123456789abcdef";
+
+static size_t hex_escape(char *out, char kind, uint32_t c, int ndig)
+{
+	int k;
+
+	out[0] = '\\';
+	out[1] = kind;
+	for (k = 0; k < ndig; k++)
+		out[2 + k] = hexdig[c >> (4 * (ndig - 1 - k)) & 0xF];
+	return 2 + (size_t)ndig;
+}
+
+static int is_printable(uint32_t c)
+{
+	size_t lo = 0, hi = sizeof json_nonprintable / sizeof json_nonprintable[0];
+
+	if (c >= 0x20 && c < 0x7F)
+		return 1;
+	while (lo < hi) { /* the range holding c, if any */
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (c < json_nonprintable[mid][0])
+			hi = mid;
+		else if (c > json_nonprintable[mid][1])
+			lo = mid + 1;
+		else
+			return 0;
+	}
+	return 1;
+}
+
+/* The string as json.dumps writes it (ensure_ascii): at most 6 bytes out per
+ * byte in (a 1-byte control is \u00XX, a 4-byte sequence a 12-byte pair). */
+static int dump_string(struct json_buf *b, const struct json *v)
+{
+	const unsigned char *s = (const unsigned char *)v->str;
+	size_t i, n;
+	char *o;
+
+	if (v->len > (SIZE_MAX - 2) / 6 || reserve(b, 6 * v->len + 2) != 0)
+		return -1;
+	o = b->data + b->len;
+	*o++ = '"';
+	for (i = 0; i < v->len; i += n) {
+		uint32_t c = wtf8_get(s + i, v->len - i, &n);
+		const char *shortform = c < 0x80 ? strchr("\"\\\b\f\n\r\t", (int)c) : NULL;
+
+		if (shortform != NULL && c != 0) {
+			*o++ = '\\';
+			*o++ = "\"\\bfnrt"[shortform - "\"\\\b\f\n\r\t"];
+		} else if (c >= 0x20 && c <= 0x7E) {
+			*o++ = (char)c;
+		} else if (c >= 0x10000) {
+			c -= 0x10000;
+			o += hex_escape(o, 'u', 0xD800 | c >> 10, 4);
+			o += hex_escape(o, 'u', 0xDC00 | (c & 0x3FF), 4);
+		} else {
+			o += hex_escape(o, 'u', c, 4);
+		}
+	}
+	*o++ = '"';
+	b->len = (size_t)(o - b->data);
+	b->data[b->len] = '\0';
+	return 0;
+}
+
+/* The string as repr(str) writes it: at most 4 bytes out per byte in (\xNN
+ * for 1 byte, \uNNNN for 2, \UNNNNNNNN for 4).  Bare, as print(str) writes
+ * it with errors='backslashreplace': at most 2 (\udXXX for 3). */
+static int repr_string(struct json_buf *b, const struct json *v, int bare)
+{
+	const unsigned char *s = (const unsigned char *)v->str;
+	char quote = '\'';
+	size_t i, n;
+	char *o;
+
+	if (v->len > (SIZE_MAX - 2) / 4 || reserve(b, 4 * v->len + 2) != 0)
+		return -1;
+	o = b->data + b->len;
+	if (bare) {
+		for (i = 0; i < v->len; i += n) {
+			uint32_t c = wtf8_get(s + i, v->len - i, &n);
+
+			if (c >= 0xD800 && c <= 0xDFFF) {
+				o += hex_escape(o, 'u', c, 4);
+			} else {
+				memcpy(o, s + i, n);
+				o += n;
+			}
+		}
+		b->len = (size_t)(o - b->data);
+		b->data[b->len] = '\0';
+		return 0;
+	}
+	/* Single quotes, unless the text holds ' and no " (unicode_repr). */
+	if (v->len > 0 && memchr(s, '\'', v->len) != NULL && memchr(s, '"', v->len) == NULL)
+		quote = '"';
+	*o++ = quote;
+	for (i = 0; i < v->len; i += n) {
+		uint32_t c = wtf8_get(s + i, v->len - i, &n);
+
+		if (c == (uint32_t)quote || c == '\\') {
+			*o++ = '\\';
+			*o++ = (char)c;
+		} else if (c == '\t' || c == '\n' || c == '\r') {
+			*o++ = '\\';
+			*o++ = c == '\t' ? 't' : c == '\n' ? 'n' : 'r';
+		} else if (c < 0x20 || c == 0x7F) {
+			o += hex_escape(o, 'x', c, 2);
+		} else if (c < 0x7F || is_printable(c)) {
+			memcpy(o, s + i, n);
+			o += n;
+		} else if (c <= 0xFF) {
+			o += hex_escape(o, 'x', c, 2);
+		} else if (c <= 0xFFFF) {
+			o += hex_escape(o, 'u', c, 4);
+		} else {
+			o += hex_escape(o, 'U', c, 8);
+		}
+	}
+	*o++ = quote;
+	b->len = (size_t)(o - b->data);
+	b->data[b->len] = '\0';
+	return 0;
+}
+
+/* ---- the writers ------------------------------------------------------------- */
+
+/* json.dumps(v) (repr = 0) or str(v) (repr = 1, bare = a top-level string
+ * prints bare).  depth counts the containers around v. */
+static int write_value(const struct json *v, struct json_buf *b, int repr, int bare, int depth)
+{
+	static const char *const words[2][3] = { { "null", "false", "true" },
+		                                 { "None", "False", "True" } };
+	char num[32];
+	size_t i;
+
+	switch (v->type) {
+	case JSON_NULL:
+	case JSON_FALSE:
+	case JSON_TRUE:
+		return puts_(b, words[repr][v->type - JSON_NULL]);
+	case JSON_INT:
+		return put(b, v->str, v->len);
+	case JSON_FLOAT:
+		return put(b, num, float_text(v->num, num, !repr));
+	case JSON_STRING:
+		return repr ? repr_string(b, v, bare) : dump_string(b, v);
+	case JSON_ARRAY:
+	case JSON_OBJECT:
+		break;
+	default:
+		errno = EINVAL;
+		return -1;
+	}
+	if (depth >= JSON_MAX_DEPTH) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (puts_(b, v->type == JSON_ARRAY ? "[" : "{") != 0)
+		return -1;
+	for (i = 0; i < v->len; i++) {
+		if (i > 0 && puts_(b, ", ") != 0)
+			return -1;
+		if (v->type == JSON_OBJECT) {
+			const struct json *key = v->items[2 * i];
+
+			if (key->type != JSON_STRING) {
+				errno = EINVAL;
+				return -1;
+			}
+			if ((repr ? repr_string(b, key, 0) : dump_string(b, key)) != 0 ||
+			    puts_(b, ": ") != 0 ||
+			    write_value(v->items[2 * i + 1], b, repr, 0, depth + 1) != 0)
+				return -1;
+		} else if (write_value(v->items[i], b, repr, 0, depth + 1) != 0) {
+			return -1;
+		}
+	}
+	return puts_(b, v->type == JSON_ARRAY ? "]" : "}");
+}
+
+int json_dump(const struct json *v, struct json_buf *out)
+{
+	return write_value(v, out, 0, 0, 0);
+}
+
+int json_repr(const struct json *v, struct json_buf *out, int top_level_str_bare)
+{
+	return write_value(v, out, 1, top_level_str_bare != 0, 0);
+}
