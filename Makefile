@@ -49,14 +49,17 @@ $(BUILD)/common/%.o: labs/common/%.c $(wildcard labs/common/*.h)
 $(BUILD)/liblab.a: $(LIBOBJ)
 	$(AR) rcs $@ $^
 
+# Libraries a lab links beyond libc.
+LDLIBS_05-hmac-auth := -lcrypto
+
 # One rule per lab and implementation: OUTDIR/prog from SRCDIR/prog.c, plus any other .c
 # file there (a module both programs share, such as 04's frame.c).
 define lab_rules
 $(2)/%: $(1)/%.c $(filter-out $(addprefix $(1)/,$(addsuffix .c,$(PROGS))),$(wildcard $(1)/*.c)) $(wildcard $(1)/*.h) $(BUILD)/liblab.a $(wildcard labs/common/*.h)
 	@mkdir -p $$(@D)
-	$$(CC) $$(ALL_CFLAGS) -I$(1) $$(filter %.c,$$^) $(BUILD)/liblab.a -o $$@ $$(LDLIBS)
+	$$(CC) $$(ALL_CFLAGS) -I$(1) $$(filter %.c,$$^) $(BUILD)/liblab.a -o $$@ $$(LDLIBS) $(LDLIBS_$(3))
 endef
-$(foreach L,$(SEL),$(eval $(call lab_rules,$(call srcdir,$(L)),$(call outdir,$(L)))))
+$(foreach L,$(SEL),$(eval $(call lab_rules,$(call srcdir,$(L)),$(call outdir,$(L)),$(L))))
 
 build: $(foreach L,$(SEL),$(addprefix $(call outdir,$(L))/,$(PROGS)))
 

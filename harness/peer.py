@@ -9,8 +9,15 @@ Client mode runs steps against HOST:PORT, in order:
     bytes:TEXT    the same, one send() per byte (Nagle off): a stream cut everywhere
     frame:TEXT    send TEXT's bytes as one frame: 4-byte big-endian length, then the bytes
     recvframe     read one frame; prints  frame b'...'  (or  eof  if the peer closed first)
+    challenge     read lesson 05's 32-byte challenge; prints  challenge HEX
+    answer:DIGEST[:KEYFILE]  send HMAC-DIGEST(key, the last challenge); the key is the
+                  tutorial's demo key, or KEYFILE's bytes
+    answer-previous:DIGEST[:KEYFILE]  the same for the challenge before (a replay)
+    cut:N         the next answer sends only its first N bytes
+    extra:TEXT    the next answer is followed by TEXT, in the same write
+    reconnect     close, and connect again (challenges are kept)
     recv          one recv(65536); prints  recv b'...'
-    recvall       read until EOF; prints   recvall b'...'
+    recvall       read until EOF; prints   recvall b'...'  (and  reset  if it ended so)
     shut          shutdown(SHUT_WR): "I have nothing more to send"
     port          prints  port N  (this socket's local port, as the server sees it)
     eof           wait for EOF; prints  eof  (or fails if data or the deadline comes first)
@@ -32,6 +39,11 @@ It listens on 127.0.0.1 port 0, prints "listening on 127.0.0.1:PORT" on stderr, 
 client, prints  got b'...'  for its first chunk, sends TEXT (if any), then prints
  rest b'...'  with all the client sent until it closed, and exits.
 
+    peer.py [--deadline S] serve --greet TEXT [--reply TEXT] [--close]
+
+--greet sends TEXT as soon as a client connects (before reading anything); with --close and
+no --reply, the connection is then closed at once.
+
     peer.py [--deadline S] serve --close
 
 Accepts one client, prints  got b'...'  for its first chunk and closes at once, unanswered.
@@ -49,6 +61,7 @@ Every wait is bounded by --deadline (default: $LAB_DEADLINE or 10 s); running ou
 exit 3 with a one-line reason, so a test never hangs.
 """
 import codecs
+import hmac
 import os
 import socket
 import struct
@@ -70,6 +83,7 @@ class Peer:
     def __init__(self, sock, deadline):
         self.sock = sock
         self.end = time.monotonic() + deadline
+        self.tolerate_reset = self.was_reset = False
 
     def _wait(self):
         left = self.end - time.monotonic()
@@ -84,7 +98,10 @@ class Peer:
         except socket.timeout:
             fail("deadline reached waiting for data")
         except ConnectionResetError:
-            fail("connection reset by peer")
+            if not self.tolerate_reset:
+                fail("connection reset by peer")
+            self.was_reset = True
+            return b""
 
     def recvn(self, n):
         """Exactly n bytes, or fewer if the peer closes first."""
@@ -105,15 +122,45 @@ class Peer:
             data += chunk
 
 
-def run_client(host, port, steps, deadline):
+def connect(host, port, deadline):
     try:
-        sock = socket.create_connection((host, int(port)), timeout=deadline)
+        return socket.create_connection((host, int(port)), timeout=deadline)
     except OSError as e:
         fail(f"cannot connect to {host}:{port}: {e.strerror or e}")
+
+
+def hmac_answer(arg, challenge):
+    digest, _, keyfile = arg.partition(":")
+    key = b"my_super_secret_key"
+    if keyfile:
+        with open(keyfile, "rb") as f:
+            key = f.read()
+    return hmac.new(key, challenge, digest).digest()
+
+
+def run_client(host, port, steps, deadline):
+    sock = connect(host, port, deadline)
     peer = Peer(sock, deadline)
+    challenges, cut, extra = [], None, b""
     for step in steps:
         op, _, arg = step.partition(":")
-        if op == "send":
+        if op == "challenge":
+            challenges.append(peer.recvn(32))
+            print("challenge", challenges[-1].hex())
+        elif op in ("answer", "answer-previous"):
+            answer = hmac_answer(arg, challenges[-1 if op == "answer" else -2])
+            sock.sendall(answer[:cut] + extra)
+            cut, extra = None, b""
+        elif op == "cut":
+            cut = int(arg)
+        elif op == "extra":
+            extra = unescape(arg)
+        elif op == "reconnect":
+            sock.close()
+            sock = connect(host, port, deadline)
+            peer = Peer(sock, deadline)
+            continue
+        elif op == "send":
             try:
                 sock.sendall(unescape(arg))
             except OSError as e:  # the server closed or reset the connection
@@ -134,7 +181,10 @@ def run_client(host, port, steps, deadline):
         elif op == "recv":
             print("recv", peer.recv())
         elif op == "recvall":
-            print("recvall", peer.recvall())
+            # A close with unread data arrives as a reset: reported, not a failure.
+            peer.tolerate_reset = True
+            data = peer.recvall()
+            print("recvall", data, *(["reset"] if peer.was_reset else []))
         elif op == "shut":
             sock.shutdown(socket.SHUT_WR)
         elif op == "port":
@@ -186,7 +236,7 @@ def run_udp_server(reply, count, deadline):
             sock.sendto(reply, addr)
 
 
-def run_server(reply, recvall, close, deadline):
+def run_server(reply, recvall, close, greet, deadline):
     lsock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     lsock.bind(("127.0.0.1", 0))
     lsock.listen(1)
@@ -197,15 +247,20 @@ def run_server(reply, recvall, close, deadline):
     except socket.timeout:
         fail("no client connected before the deadline")
     peer = Peer(conn, deadline)
+    if greet is not None:
+        conn.sendall(greet)
+        if close and reply is None:
+            conn.close()
+            return
     if recvall:
         print("all", peer.recvall(), flush=True)
         return
     print("got", peer.recv(), flush=True)
+    if reply is not None:
+        conn.sendall(reply)
     if close:
         conn.close()
         return
-    if reply is not None:
-        conn.sendall(reply)
     print("rest", peer.recvall(), flush=True)
 
 
@@ -218,7 +273,7 @@ def main(argv):
     elif len(argv) >= 3 and argv[0] == "udp":
         run_udp_client(argv[1], argv[2], argv[3:], deadline)
     elif argv[:1] in (["serve"], ["udp-serve"]):
-        reply, count, recvall, close, rest = None, 1, False, False, argv[1:]
+        reply, count, recvall, close, greet, rest = None, 1, False, False, None, argv[1:]
         while rest:
             if rest[0] == "--reply" and len(rest) > 1:
                 reply, rest = unescape(rest[1]), rest[2:]
@@ -228,10 +283,12 @@ def main(argv):
                 recvall, rest = True, rest[1:]
             elif rest[0] == "--close":
                 close, rest = True, rest[1:]
+            elif rest[0] == "--greet" and len(rest) > 1:
+                greet, rest = unescape(rest[1]), rest[2:]
             else:
                 fail(f"unknown option {rest[0]!r}", 2)
         if argv[0] == "serve":
-            run_server(reply, recvall, close, deadline)
+            run_server(reply, recvall, close, greet, deadline)
         else:
             run_udp_server(reply, count, deadline)
     else:

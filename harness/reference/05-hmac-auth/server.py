@@ -1,0 +1,67 @@
+"""Lesson 05 reference: the seed's "Socket Verification (HMAC)" server, made runnable.
+
+Every change from the seed is marked "# contract:"; nothing on the wire or on stdout differs.
+The seed calls hmac.new(key, msg) without a digest, which raises TypeError on Python 3.8 and
+later; before 3.8 the default was MD5, so --digest defaults to md5.
+"""
+import argparse  # contract: flags in place of the hard-coded values
+import signal  # contract: SIGINT/SIGTERM end the server with exit 0
+import sys  # contract: the stderr lines
+import socket
+import hmac
+import os
+
+SECRET_KEY = b'my_super_secret_key'
+
+
+def port_number(text):  # contract: --port takes 0..65535 (0 = any free port)
+    if not text.isdigit() or int(text) > 65535:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a port number (0-65535)")
+    return int(text)
+
+
+parser = argparse.ArgumentParser(description="HMAC auth server (the seed's).", allow_abbrev=False)
+parser.add_argument("--host", default="127.0.0.1")
+parser.add_argument("--port", type=port_number, default=8080)
+parser.add_argument("--digest", choices=["md5", "sha256"], default="md5")  # contract: digestmod
+parser.add_argument("--key-file")  # contract: the key is this file's bytes
+args = parser.parse_args()
+signal.signal(signal.SIGINT, lambda *_: sys.exit(0))  # contract
+signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # contract
+if args.key_file:  # contract
+    with open(args.key_file, "rb") as f:
+        SECRET_KEY = f.read()
+else:  # contract
+    print("server.py: using the demo key from the tutorial; use --key-file for a real secret",
+          file=sys.stderr)
+
+def verify_connection(conn):
+    # Generate random challenge
+    challenge = os.urandom(32)
+    conn.sendall(challenge)
+    
+    # Expected response
+    expected_digest = hmac.new(SECRET_KEY, challenge, args.digest).digest()  # contract: digestmod
+    
+    # Actual response
+    client_response = conn.recv(len(expected_digest))
+    
+    return hmac.compare_digest(client_response, expected_digest)
+
+# Server Implementation
+server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # contract: restart at once
+server.bind((args.host, args.port))  # contract: was ('127.0.0.1', 8080)
+server.listen(1)
+host, port = server.getsockname()  # contract
+print(f"listening on {host}:{port}", file=sys.stderr, flush=True)  # contract
+
+print("Auth Server running...")
+while True:
+    conn, addr = server.accept()
+    if verify_connection(conn):
+        print(f"Client {addr} authenticated successfully.")
+        conn.sendall(b"Access Granted")
+    else:
+        print(f"Client {addr} failed authentication.")
+    conn.close()

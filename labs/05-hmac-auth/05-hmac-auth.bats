@@ -1,0 +1,190 @@
+#!/usr/bin/env bats
+# 05-hmac-auth.bats - lesson 05: HMAC challenge-response, as the contract describes it.
+#
+# Runs against $LAB_BIN/{server,client}: `make test-lab LAB=05 IMPL=starter` for yours.
+# The test peer answers challenges with Python's hmac (peer.py's challenge/answer steps);
+# the client is tested against the seed's own server (harness/reference/05-hmac-auth).
+# Every test that must not grant access checks that "Access Granted" never comes.
+
+load '../../harness/lab'
+
+REFERENCE=$HARNESS/reference/05-hmac-auth
+
+# A key file of our own; the demo key is the tutorial's.
+setup() {
+	KEY=$BATS_TEST_TMPDIR/key
+	printf 'not the demo key\n\x00\xff' >"$KEY"
+}
+
+# refused: the peer's output shows the server closed with nothing, and said so on stdout.
+refused() {
+	assert_success
+	assert_line --regexp "^recvall b''( reset)?$" # closed with nothing (unread bytes: a reset)
+	refute_output --partial 'Access Granted'
+	expect_stdout '^Client '
+	[[ $LINE =~ ^"Client ('127.0.0.1', "[0-9]+") failed authentication."$ ]] || fail "got: $LINE"
+}
+
+# --- the server ----------------------------------------------------------------------
+
+@test "server prints 'Auth Server running...' and warns on stderr that the demo key is in use" {
+	start_server
+	expect_stdout '^Auth Server'
+	assert_equal "$LINE" "Auth Server running..."
+	run output_of server err
+	assert_equal "${#lines[@]}" 2 # the warning and the listening line
+}
+
+@test "server grants access to the right HMAC-MD5 (the default)" {
+	start_server
+	run peer connect "$HOST" "$PORT" port challenge answer:md5 recvall
+	assert_success
+	assert_line "recvall b'Access Granted'"
+	expect_stdout '^Client '
+	assert_equal "$LINE" "Client ('127.0.0.1', ${lines[0]#port }) authenticated successfully."
+}
+
+@test "server --digest sha256 --key-file grants access to the right HMAC-SHA256" {
+	start_server --digest sha256 --key-file "$KEY"
+	run peer connect "$HOST" "$PORT" challenge "answer:sha256:$KEY" recvall
+	assert_success
+	assert_line "recvall b'Access Granted'"
+	run output_of server err
+	refute_output --partial 'demo key'
+}
+
+@test "server refuses the wrong key" {
+	start_server --key-file "$KEY"
+	run peer connect "$HOST" "$PORT" challenge answer:md5 recvall
+	refused
+}
+
+@test "server refuses a digest of the wrong kind (SHA-256 to an MD5 server)" {
+	start_server
+	run peer connect "$HOST" "$PORT" challenge answer:sha256 recvall
+	refused
+}
+
+@test "server refuses an answer cut short, sent and then closed" {
+	start_server
+	run peer connect "$HOST" "$PORT" challenge cut:10 answer:md5 shut recvall
+	refused
+}
+
+@test "server gives up on a truncated answer after --timeout, then serves the next client" {
+	start_server --timeout 0.5
+	spawn stalled "${PEER[@]}" connect "$HOST" "$PORT" challenge cut:5 answer:md5 recvall
+	expect_line stalled out "^recvall b''$"
+	expect_stdout 'failed authentication\.$'
+	run peer connect "$HOST" "$PORT" challenge answer:md5 recvall
+	assert_line "recvall b'Access Granted'"
+}
+
+@test "server refuses a replayed answer to an earlier challenge" {
+	start_server
+	run peer connect "$HOST" "$PORT" challenge answer:md5 recvall reconnect \
+		challenge answer-previous:md5 recvall
+	assert_success
+	assert_line --index 1 "recvall b'Access Granted'"
+	assert_line --index 3 "recvall b''"
+	expect_stdout 'authenticated successfully\.$'
+	expect_stdout 'failed authentication\.$'
+}
+
+@test "server refuses the right digest followed by extra bytes" {
+	start_server
+	run peer connect "$HOST" "$PORT" challenge extra:more answer:md5 recvall
+	refused
+}
+
+@test "server survives a client that vanishes mid-answer, and serves the next" {
+	start_server
+	run peer connect "$HOST" "$PORT" challenge cut:7 answer:md5 close
+	expect_stdout 'failed authentication\.$'
+	run peer connect "$HOST" "$PORT" challenge answer:md5 recvall
+	assert_line "recvall b'Access Granted'"
+}
+
+@test "server sends a new random 32-byte challenge every time" {
+	start_server
+	local all=() i
+	for i in 1 2 3 4 5 6 7 8; do
+		run peer connect "$HOST" "$PORT" challenge close
+		assert_output --regexp '^challenge [0-9a-f]{64}$'
+		all+=("$output")
+	done
+	assert_equal "$(printf '%s\n' "${all[@]}" | sort -u | wc -l)" 8
+}
+
+@test "server exits 0 on SIGTERM" {
+	start_server
+	expect_stdout '^Auth Server'
+	finish server TERM
+	assert_equal "$STATUS" 0
+}
+
+@test "server rejects an unknown --digest, a missing key file or a bad flag" {
+	for bad in '--digest sha1' '--timeout 0' '--bogus'; do
+		# shellcheck disable=SC2086
+		run --separate-stderr timeout "$DEADLINE" "$LAB_BIN/server" $bad
+		assert_equal "$status ($bad)" "2 ($bad)"
+	done
+	run --separate-stderr timeout "$DEADLINE" "$LAB_BIN/server" --port 0 --key-file /nonexistent
+	assert_equal "$status" 1
+	assert_equal "${#stderr_lines[@]}" 1
+}
+
+# --- the client ------------------------------------------------------------------------
+
+# reference_server ARGS...: the seed's server (Python); sets RPORT.
+reference_server() {
+	spawn ref "$PYTHON" -u "$REFERENCE/server.py" --port 0 "$@"
+	expect_line ref err '^listening on 127\.0\.0\.1:([0-9]+)$'
+	RPORT=${BASH_REMATCH[1]}
+}
+
+@test "client proves the demo key to the seed's server: 'Server replied: Access Granted'" {
+	reference_server
+	run --separate-stderr client --port "$RPORT"
+	assert_success
+	assert_output "Server replied: Access Granted"
+	[[ $stderr == *demo* ]] || fail "no demo-key warning on stderr: $stderr"
+}
+
+@test "client --digest sha256 --key-file proves that key" {
+	reference_server --digest sha256 --key-file "$KEY"
+	run client --port "$RPORT" --digest sha256 --key-file "$KEY"
+	assert_success
+	assert_output "Server replied: Access Granted"
+}
+
+@test "client with the wrong key prints 'Authentication failed' and exits 1" {
+	reference_server --key-file "$KEY"
+	run --separate-stderr client --port "$RPORT"
+	assert_equal "$status" 1
+	assert_output "Authentication failed"
+}
+
+@test "client: a challenge cut short is an error on stderr, exit 1" {
+	spawn fake "${PEER[@]}" serve --greet 'only 10 b.' --close
+	expect_line fake err '^listening on 127\.0\.0\.1:([0-9]+)$'
+	run --separate-stderr client --port "${BASH_REMATCH[1]}"
+	assert_equal "$status" 1
+	assert_equal "$output" ""
+	[[ $stderr == *challenge* ]] || fail "stderr does not mention the challenge: $stderr"
+}
+
+@test "client: any other reply is printed, with exit 1" {
+	spawn fake "${PEER[@]}" serve --greet '0123456789abcdef0123456789abcdef' --reply 'Go away' --close
+	expect_line fake err '^listening on 127\.0\.0\.1:([0-9]+)$'
+	run --separate-stderr client --port "${BASH_REMATCH[1]}"
+	assert_equal "$status" 1
+	assert_output "Server replied: Go away"
+}
+
+@test "client and server talk to each other" {
+	start_server --digest sha256 --key-file "$KEY"
+	run client --port "$PORT" --digest sha256 --key-file "$KEY"
+	assert_success
+	assert_output "Server replied: Access Granted"
+}
