@@ -51,6 +51,7 @@ $(BUILD)/liblab.a: $(LIBOBJ)
 
 # Libraries a lab links beyond libc.
 LDLIBS_05-hmac-auth := -lcrypto
+LDLIBS_06-concurrency := -pthread
 
 # One rule per lab and implementation: OUTDIR/prog from SRCDIR/prog.c, plus any other .c
 # file there (a module both programs share, such as 04's frame.c).

@@ -100,7 +100,8 @@ start_server() {
 
 # finish NAME [SIGNAL]: send SIGNAL (if given) to NAME, read the rest of its output until it
 # exits (bounded by the deadline), SIGKILL it if it is still there, and reap it.
-# STATUS is its exit status: 128+9 means it had to be killed.
+# STATUS is its exit status: 128+9 means it had to be killed.  LEFTOVER counts the processes
+# of its group still running once its output had ended (children it failed to end).
 finish() {
 	local name=$1 sig=${2:-} pidvar=${1}_PID s fdvar fd end left
 	[[ -n ${!pidvar:-} ]] || return 0
@@ -114,6 +115,8 @@ finish() {
 		timeout "$left" cat <&"$fd" >>"$BATS_TEST_TMPDIR/$name.std$s" 2>/dev/null 3>&- || :
 		exec {fd}<&-
 	done
+	# What of its process group is still running now (its children, say): LEFTOVER.
+	LEFTOVER=$(group_members "${!pidvar}")
 	# Then the whole process group goes (spawn made one per program): a program still
 	# running, and any children it left.  Harmless once it has exited: a zombie ignores
 	# signals until it is reaped, so its PID cannot have been reused.
@@ -121,6 +124,18 @@ finish() {
 	STATUS=0
 	wait "${!pidvar}" 2>/dev/null || STATUS=$?
 	printf -v "$pidvar" %s ""
+}
+
+# group_members PGID: how many live (not zombie) processes are in process group PGID.
+group_members() {
+	local f stat state pgrp n=0
+	for f in /proc/[0-9]*/stat; do
+		stat=$(<"$f") 2>/dev/null || continue
+		stat=${stat##*) } # after the command name, which may hold spaces
+		read -r state _ pgrp _ <<<"$stat"
+		[[ $pgrp == "$1" && $state != Z ]] && n=$((n + 1))
+	done
+	echo "$n"
 }
 
 # output_of NAME out|err: everything NAME printed so far that a test has read.

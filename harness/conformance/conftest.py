@@ -66,6 +66,8 @@ class Server:
 
     def __init__(self, argv):
         self.argv = argv
+        # For messages: the program, e.g. ".../06-concurrency/server" or ".../server.py".
+        self.name = next((a for a in argv if a.endswith(("server", ".py"))), argv[0])
         self.proc = subprocess.Popen(
             argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
             env=PY_ENV, start_new_session=True)
@@ -80,7 +82,7 @@ class Server:
         m = self.wait_for(lambda: re.search(rb"^listening on ([^ \n]+):(\d+)$", self.err, re.M))
         if not m:
             self.stop()
-            raise AssertionError(f"{argv[-1]}: no 'listening on' line; stderr: {bytes(self.err)!r}")
+            raise AssertionError(f"{self.name}: no 'listening on' line; stderr: {bytes(self.err)!r}")
         self.host, self.port = m.group(1).decode(), int(m.group(2))
 
     def _pump(self, stream, buf):
@@ -105,11 +107,14 @@ class Server:
 
     def take_stdout(self, ending):
         """The stdout printed since the last take, once it ends with `ending` (bytes, or a
-        compiled regular expression that must match at the end)."""
+        compiled regular expression that must match at the end); an AssertionError if it
+        does not by the deadline."""
         if isinstance(ending, bytes):
-            self.wait_for(lambda: self.out[self.taken:].endswith(ending))
+            done = self.wait_for(lambda: self.out[self.taken:].endswith(ending))
         else:
-            self.wait_for(lambda: ending.search(self.out, self.taken))
+            done = self.wait_for(lambda: ending.search(self.out, self.taken))
+        assert done, (f"{self.name}: stdout did not come to end with {ending!r} within "
+                      f"{DEADLINE}s; it has {bytes(self.out[self.taken:])[-300:]!r}")
         with self.cond:
             new = bytes(self.out[self.taken:])
             self.taken = len(self.out)
@@ -159,15 +164,17 @@ class ServerPair(dict):
             servers["py"].proxy.port, servers["c"].proxy.port
     """
 
-    def __init__(self, lab, *args, banner=False, udp=False):
+    def __init__(self, lab, *args, banner=False, udp=False, c_args=()):
         super().__init__()
-        self.lab, self.args, self.banner = lab, list(args), banner
+        self.lab, self.args, self.banner, self.c_args = lab, list(args), banner, list(c_args)
         self.relay = RecordingRelay if udp else RecordingProxy
 
     def __enter__(self):
         try:
             for lang in ("py", "c"):
-                server = Server(program(lang, self.lab, "server") + ["--port", "0"] + self.args)
+                extra = self.c_args if lang == "c" else []  # C's own flags (--model, ...)
+                server = Server(program(lang, self.lab, "server") + ["--port", "0"] + self.args +
+                                extra)
                 self[lang] = server
                 server.proxy = self.relay(server.host, server.port)
                 # A server that prints a line at start: take it now (and compare it).

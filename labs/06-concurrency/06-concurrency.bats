@@ -1,0 +1,149 @@
+#!/usr/bin/env bats
+# 06-concurrency.bats - lesson 06: the concurrent upper-casing server, as the contract describes it.
+#
+# Runs against $LAB_BIN/{server,client}: `make test-lab LAB=06 IMPL=starter` for yours.
+# The starter asks for --model thread; the solution also has fork, pool and poll, and every
+# test runs against each model the server accepts (MODELS, or all four).
+
+load '../../harness/lab'
+
+# The models this server has: those its --help lists (a starter may have only "thread").
+models() {
+	local help
+	help=$("$LAB_BIN/server" --help 2>/dev/null) || true
+	for m in thread fork pool poll; do
+		[[ $help == *"$m"* ]] && echo "$m"
+	done
+	return 0
+}
+
+# many_clients N PREFIX: N clients at once (C client), each sending PREFIX-i; all must finish.
+many_clients() {
+	local n=$1 prefix=$2 i pids=()
+	for ((i = 1; i <= n; i++)); do
+		timeout "$DEADLINE" "$LAB_BIN/client" --port "$PORT" --message "$prefix-$i" \
+			>"$BATS_TEST_TMPDIR/client.$i" 2>&1 3>&- &
+		pids+=($!)
+	done
+	for ((i = 1; i <= n; i++)); do
+		wait "${pids[i - 1]}" || fail "client $i failed: $(cat "$BATS_TEST_TMPDIR/client.$i")"
+		assert_equal "$(cat "$BATS_TEST_TMPDIR/client.$i")" "Received: ${prefix^^}-$i"
+	done
+}
+
+@test "server answers a request stripped and upper-cased (ASCII only), then closes" {
+	for model in $(models); do
+		start_server --model "$model"
+		run peer connect "$HOST" "$PORT" 'send: \t hello, wörld! \r\n ' recvall
+		assert_success
+		assert_output "recvall b'HELLO, W\\xc3\\xb6RLD!'"
+		expect_stdout '^Received from '
+		assert_equal "$LINE ($model)" "Received from 127.0.0.1 ($model)"
+		finish server TERM
+	done
+}
+
+@test "server strips only space and \\t\\n\\v\\f\\r, as bytes.strip() (not NUL, not \\x1c)" {
+	for model in $(models); do
+		start_server --model "$model"
+		run peer connect "$HOST" "$PORT" 'send:\x0b\x0c\x00a\x1c\x0b' recvall
+		assert_output "recvall b'\\x00A\\x1c'"
+		finish server TERM
+	done
+}
+
+@test "server: an empty request gets an empty reply and a close" {
+	for model in $(models); do
+		start_server --model "$model"
+		run peer connect "$HOST" "$PORT" shut recvall
+		assert_success
+		assert_output "recvall b''"
+		expect_stdout '^Received from 127\.0\.0\.1$'
+		finish server TERM
+	done
+}
+
+@test "server reads one recv(1024): a longer request is answered from its first 1024 bytes" {
+	local a1500
+	printf -v a1500 '%*s' 1500 ''
+	a1500=${a1500// /a}
+	for model in $(models); do
+		start_server --model "$model"
+		run peer connect "$HOST" "$PORT" "send:$a1500" recvall
+		assert_success
+		# The server closes with 476 bytes unread, so a reset may follow the reply.
+		[[ $output =~ ^"recvall b'"(A+)"'"( reset)?$ ]] || fail "$model: $output"
+		assert_equal "${#BASH_REMATCH[1]} ($model)" "1024 ($model)"
+		finish server TERM
+	done
+}
+
+@test "server: a client that connects and sends nothing never delays the others" {
+	for model in $(models); do
+		start_server --model "$model"
+		spawn idle "${PEER[@]}" connect "$HOST" "$PORT" recvall
+		run peer connect "$HOST" "$PORT" port # the idle one is surely connected by now
+		many_clients 12 "$model"
+		finish idle KILL
+		finish server TERM
+	done
+}
+
+@test "server serves 40 clients at once; its stdout lines never run together" {
+	for model in $(models); do
+		start_server --model "$model"
+		many_clients 40 "$model"
+		finish server TERM
+		run output_of server out
+		assert_equal "${#lines[@]} ($model)" "40 ($model)"
+		refute_output --regexp '^([^R]|R[^e]|.*1R)' # every line is whole
+		[[ $(sort -u <<<"$output") == "Received from 127.0.0.1" ]] || fail "$model: $output"
+	done
+}
+
+@test "server exits 0 on SIGTERM, leaving no process behind, even with a client connected" {
+	for model in $(models); do
+		start_server --model "$model"
+		spawn idle "${PEER[@]}" connect "$HOST" "$PORT" recvall
+		run peer connect "$HOST" "$PORT" send:x recvall # the idle one is being served
+		finish server TERM
+		assert_equal "status $STATUS, $LEFTOVER left ($model)" "status 0, 0 left ($model)"
+		expect_line idle out '^recvall ' # its connection was closed
+	done
+}
+
+@test "server rejects an unknown --model or a bad flag with the usage and exit 2" {
+	for bad in '--model threads' '--threads 0' '--bogus'; do
+		# shellcheck disable=SC2086
+		run --separate-stderr timeout "$DEADLINE" "$LAB_BIN/server" $bad
+		assert_equal "$status ($bad)" "2 ($bad)"
+		[[ $stderr == *usage:* ]] || fail "no usage on stderr for '$bad': $stderr"
+	done
+}
+
+# --- the client ------------------------------------------------------------------------
+
+@test "client sends its message, reads until the server closes, prints 'Received: TEXT'" {
+	spawn fake "${PEER[@]}" serve --reply 'PART ONE, ' --close
+	expect_line fake err '^listening on 127\.0\.0\.1:([0-9]+)$'
+	run client --port "${BASH_REMATCH[1]}" --message 'part one'
+	assert_success
+	assert_output 'Received: PART ONE, '
+	expect_line fake out '^got '
+	assert_equal "$LINE" "got b'part one'"
+}
+
+@test "client works against the seed's ThreadingTCPServer" {
+	spawn ref "$PYTHON" -u "$HARNESS/reference/06-concurrency/server.py" --port 0
+	expect_line ref err '^listening on 127\.0\.0\.1:([0-9]+)$'
+	run client --port "${BASH_REMATCH[1]}"
+	assert_success
+	assert_output 'Received: HELLO, SERVER'
+}
+
+@test "client and server talk to each other" {
+	start_server
+	run client --port "$PORT" --message ' mixed Case 123 '
+	assert_success
+	assert_output 'Received: MIXED CASE 123'
+}

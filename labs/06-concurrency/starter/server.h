@@ -1,0 +1,27 @@
+/* server.h - lesson 06: one server, four ways to serve many clients at once. */
+#ifndef SERVER_H
+#define SERVER_H
+
+#include <stddef.h>
+#include <sys/socket.h>
+
+#define REQUEST_MAX 1024 /* the seed's self.request.recv(1024) */
+
+/* The seed's MyTCPHandler.handle(), then what ThreadingTCPServer does after it:
+ * one recv(1024), strip ASCII whitespace, print "Received from IP", send the
+ * bytes upper-cased, shutdown(SHUT_WR), close.  Closes conn. */
+void handle_client(int conn, const struct sockaddr *peer, socklen_t len);
+
+/* The pure part of it: strip and upper-case req[0..n) in place, as
+ * bytes.strip().upper(); returns where the result starts and sets *out_len. */
+char *transform(char *req, size_t n, size_t *out_len);
+
+/* The models.  Each serves clients from the listening socket lfd until
+ * SIGINT/SIGTERM (lab_stop), then returns 0 having left no process or thread
+ * serving. */
+int serve_thread(int lfd);
+int serve_fork(int lfd);
+int serve_pool(int lfd, size_t threads);
+int serve_poll(int lfd);
+
+#endif
