@@ -81,8 +81,8 @@ many_clients() {
 @test "server: a client that connects and sends nothing never delays the others" {
 	for model in $(models); do
 		start_server --model "$model"
-		spawn idle "${PEER[@]}" connect "$HOST" "$PORT" recvall
-		run peer connect "$HOST" "$PORT" port # the idle one is surely connected by now
+		spawn idle "${PEER[@]}" connect "$HOST" "$PORT" port recvall
+		expect_line idle out '^port ' # connected, and silent from now on
 		many_clients 12 "$model"
 		finish idle KILL
 		finish server TERM
@@ -104,8 +104,9 @@ many_clients() {
 @test "server exits 0 on SIGTERM, leaving no process behind, even with a client connected" {
 	for model in $(models); do
 		start_server --model "$model"
-		spawn idle "${PEER[@]}" connect "$HOST" "$PORT" recvall
-		run peer connect "$HOST" "$PORT" send:x recvall # the idle one is being served
+		spawn idle "${PEER[@]}" connect "$HOST" "$PORT" port recvall
+		expect_line idle out '^port ' # connected, and silent from now on
+		run peer connect "$HOST" "$PORT" send:x recvall # served while the idle one waits
 		finish server TERM
 		assert_equal "status $STATUS, $LEFTOVER left ($model)" "status 0, 0 left ($model)"
 		expect_line idle out '^recvall ' # its connection was closed

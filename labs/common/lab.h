@@ -10,6 +10,7 @@
 #define LAB_H
 
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -21,8 +22,11 @@
 
 /* ---- signals ------------------------------------------------------------ */
 
-/* Set to 1 by SIGINT or SIGTERM once lab_catch_signals() has run. */
-extern volatile sig_atomic_t lab_stop;
+/* Set to 1 by SIGINT or SIGTERM once lab_catch_signals() has run.  An atomic
+ * (lock-free, so a signal handler may set it), not a volatile sig_atomic_t:
+ * that is enough for one thread, but lesson 06's threads read it too, and
+ * only an atomic makes the handler's write visible to them without a race. */
+extern atomic_int lab_stop;
 
 /* SIGINT and SIGTERM set lab_stop and interrupt the blocking call in progress
  * (accept, recv, ...) with EINTR, so that a server leaves its loop, closes

@@ -10,11 +10,13 @@
 #include <sys/time.h>
 #include <unistd.h>
 
-volatile sig_atomic_t lab_stop = 0;
-static volatile sig_atomic_t stop_fd = -1; /* see lab_shutdown_on_stop() */
+atomic_int lab_stop = 0;
+static atomic_int stop_fd = -1; /* see lab_shutdown_on_stop() */
 
 static void on_stop(int sig)
 {
+	int fd = stop_fd;
+
 	(void)sig;
 	lab_stop = 1;
 	/* EINTR only reaches a call that is already blocked.  A signal that lands
@@ -22,8 +24,8 @@ static void on_stop(int sig)
 	 * be lost, so also shut the socket down: the call then returns at once,
 	 * whenever it is made.  shutdown() is async-signal-safe; on an unconnected
 	 * UDP socket Linux fails it with ENOTCONN but still wakes the readers. */
-	if (stop_fd >= 0)
-		shutdown(stop_fd, SHUT_RDWR);
+	if (fd >= 0)
+		shutdown(fd, SHUT_RDWR);
 }
 
 void lab_shutdown_on_stop(int fd)
