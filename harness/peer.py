@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""peer.py - a scriptable TCP peer for the labs' tests: says exact bytes, reports exact bytes.
+"""peer.py - a scriptable TCP/UDP peer for the labs' tests: says exact bytes, reports exact bytes.
 
 Client mode runs steps against HOST:PORT, in order:
 

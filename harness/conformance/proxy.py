@@ -52,7 +52,7 @@ class RecordingProxy:
         self.listener = socket.create_server(("127.0.0.1", 0))
         self.port = self.listener.getsockname()[1]
         self.records = queue.Queue()
-        self.closed = False
+        self.accepted = 0
         threading.Thread(target=self._accept_loop, daemon=True).start()
 
     def _accept_loop(self):
@@ -61,6 +61,7 @@ class RecordingProxy:
                 client, _ = self.listener.accept()
             except OSError:
                 return  # the listener was closed
+            self.accepted += 1
             threading.Thread(target=self._serve, args=(client,), daemon=True).start()
 
     def _serve(self, client):
@@ -119,7 +120,8 @@ class RecordingProxy:
         try:
             return self.records.get(timeout=deadline)
         except queue.Empty:
-            raise AssertionError(f"no connection through the proxy closed within {deadline}s")
+            raise AssertionError(f"no connection through the proxy closed within {deadline}s "
+                                 f"({self.accepted} accepted so far)")
 
     def close(self):
         self.listener.close()

@@ -29,6 +29,8 @@ def run_pairing(client_lang, server_lang, messages, server_args=(), client_args=
                             ["--port", str(proxy.port), *client_args, "--", *messages])
         assert client.returncode == 0, client.stderr
         status = server.wait_exit()
+        assert status is not None, (f"the {server_lang} server did not exit; stdout "
+                                    f"{bytes(server.out)!r}, stderr {bytes(server.err)!r}")
         rec = proxy.next_record()
         proxy.close()
         return bytes(server.out), rec, status

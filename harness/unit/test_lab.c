@@ -94,6 +94,14 @@ static void test_print_text(void)
 	}
 	ok(same,
 	   "print_text: slicing never splits a sequence (200 random inputs up to 4000 bytes)");
+
+	FILE *f = tmpfile();
+	ok(f != NULL && lab_print_line(f, "Received ", "a\xff", 2, " from X") == 0 &&
+	           (rewind(f), fread(got, 1, sizeof got, f) == 22) &&
+	           memcmp(got, "Received a\\xff from X\n", 22) == 0,
+	   "print_line: prefix, decoded bytes, suffix, newline");
+	if (f != NULL)
+		fclose(f);
 }
 
 static void test_addr(void)
@@ -246,6 +254,17 @@ static void test_io(void)
 	for (int i = 0; i < 100 && !failed; i++)
 		failed = lab_writen(cfd, "x", 1) < 0 && (errno == EPIPE || errno == ECONNRESET);
 	ok(failed, "net: writing to a closed peer is an error, not SIGPIPE");
+	close(cfd);
+	close(lfd);
+
+	/* A silent peer: recv() gives up with EAGAIN after the timeout. */
+	lfd = lab_listen("127.0.0.1", "0", SOCK_STREAM, 5, err, sizeof err);
+	snprintf(buf, sizeof buf, "%d", lab_local_port(lfd));
+	cfd = lab_connect("127.0.0.1", buf, SOCK_STREAM, err, sizeof err);
+	errno = 0;
+	ok(lab_set_timeout(cfd, 0.05) == 0 && lab_recv(cfd, buf, 1) < 0 &&
+	           (errno == EAGAIN || errno == EWOULDBLOCK),
+	   "net: lab_set_timeout makes recv give up with EAGAIN");
 	close(cfd);
 	close(lfd);
 

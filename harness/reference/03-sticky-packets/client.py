@@ -21,7 +21,7 @@ parser.add_argument("--host", default="127.0.0.1")
 parser.add_argument("--port", type=port_number, default=65433)
 parser.add_argument("--udp", action="store_true")
 parser.add_argument("messages", nargs="*", default=["Hello", "World"])
-args = parser.parse_args()
+args = parser.parse_intermixed_args()  # flags may come between messages, as in C
 
 kind = socket.SOCK_DGRAM if args.udp else socket.SOCK_STREAM
 with socket.socket(socket.AF_INET, kind) as s:

@@ -13,6 +13,15 @@ import sys
 import time
 
 
+def positive(kind):
+    def check(text):
+        value = kind(text)
+        if not value > 0:
+            raise argparse.ArgumentTypeError(f"'{text}' is not above 0")
+        return value
+    return check
+
+
 def port_number(text):
     if not text.isdigit() or int(text) > 65535:
         raise argparse.ArgumentTypeError(f"'{text}' is not a port number (0-65535)")
@@ -23,8 +32,8 @@ parser = argparse.ArgumentParser(description="Sticky packets: prints each chunk 
                                  allow_abbrev=False)
 parser.add_argument("--host", default="127.0.0.1")
 parser.add_argument("--port", type=port_number, default=65433)
-parser.add_argument("--delay", type=float, default=0.2)
-parser.add_argument("--bufsize", type=int, default=1024)
+parser.add_argument("--delay", type=positive(float), default=0.2)
+parser.add_argument("--bufsize", type=positive(int), default=1024)
 parser.add_argument("--udp", action="store_true")
 args = parser.parse_args()
 signal.signal(signal.SIGINT, lambda *_: sys.exit(0))
