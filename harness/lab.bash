@@ -130,7 +130,7 @@ finish() {
 group_members() {
 	local f stat state pgrp n=0
 	for f in /proc/[0-9]*/stat; do
-		stat=$(<"$f") 2>/dev/null || continue
+		{ stat=$(<"$f"); } 2>/dev/null || continue # it may have gone meanwhile
 		stat=${stat##*) } # after the command name, which may hold spaces
 		read -r state _ pgrp _ <<<"$stat"
 		[[ $pgrp == "$1" && $state != Z ]] && n=$((n + 1))
