@@ -3,7 +3,28 @@
 #include "server.h"
 
 #include <err.h>
+#include <errno.h>
+#include <time.h>
 #include <unistd.h>
+
+int accept_retry(void)
+{
+	struct timespec pause = { 0, 100 * 1000 * 1000 };
+
+	switch (errno) {
+	case EINTR:
+	case ECONNABORTED:
+		return 1;
+	case EMFILE:
+	case ENFILE:
+	case ENOBUFS:
+	case ENOMEM:
+		warn("accept");
+		nanosleep(&pause, NULL);
+		return 1;
+	}
+	return 0;
+}
 
 char *transform(char *req, size_t n, size_t *out_len)
 {

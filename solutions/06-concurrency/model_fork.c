@@ -50,7 +50,7 @@ int serve_fork(int lfd)
 		reap();
 		len = sizeof peer;
 		if ((conn = accept(lfd, (struct sockaddr *)&peer, &len)) < 0) {
-			if (lab_stop || errno == EINTR || errno == ECONNABORTED)
+			if (lab_stop || accept_retry())
 				continue;
 			err(1, "accept");
 		}

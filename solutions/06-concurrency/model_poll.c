@@ -51,10 +51,9 @@ static void accept_all(int lfd, struct pollfd **fds, struct client **cl, size_t 
 	for (;;) {
 		len = sizeof peer;
 		if ((conn = accept(lfd, (struct sockaddr *)&peer, &len)) < 0) {
-			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR &&
-			    errno != ECONNABORTED && !lab_stop)
-				warn("accept"); /* EMFILE and such: try again at the next event */
-			return;
+			if (errno != EAGAIN && errno != EWOULDBLOCK && !lab_stop && !accept_retry())
+				err(1, "accept");
+			return; /* the rest at the next event */
 		}
 		if (*n == *cap && grow(fds, cl, cap) < 0) {
 			warnx("out of memory: connection refused");

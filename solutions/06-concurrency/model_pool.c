@@ -22,7 +22,7 @@ static void *worker(void *arg)
 	while (!lab_stop) {
 		len = sizeof peer;
 		if ((conn = accept(lfd, (struct sockaddr *)&peer, &len)) < 0) {
-			if (lab_stop || errno == EINTR || errno == ECONNABORTED)
+			if (lab_stop || accept_retry())
 				continue;
 			err(1, "accept");
 		}

@@ -44,7 +44,7 @@ int serve_thread(int lfd)
 		job->conn = accept(lfd, (struct sockaddr *)&job->peer, &job->len);
 		if (job->conn < 0) {
 			free(job);
-			if (lab_stop || errno == EINTR || errno == ECONNABORTED)
+			if (lab_stop || accept_retry())
 				continue;
 			err(1, "accept");
 		}

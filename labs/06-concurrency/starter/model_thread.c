@@ -19,8 +19,8 @@ int serve_thread(int lfd)
 	 * handle_client(conn, peer address, its length) for it, so that the next accept() can
 	 * happen at once.  Hand the thread its connection in memory of its own (malloc'd,
 	 * freed by the thread): not a pointer to a variable that the next accept() overwrites.
-	 * A failed accept() while lab_stop is set, or with EINTR or ECONNABORTED, is no
-	 * reason to stop; if a thread cannot be created, close that client and go on.
+	 * A failed accept() is no reason to stop while lab_stop is set or accept_retry()
+	 * says so (server.h); if a thread cannot be created, close that client and go on.
 	 * Return 0: returning ends the process, and any thread still serving with it. */
 	(void)lfd;
 	return 0;

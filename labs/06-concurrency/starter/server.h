@@ -16,6 +16,12 @@ void handle_client(int conn, const struct sockaddr *peer, socklen_t len);
  * bytes.strip().upper(); returns where the result starts and sets *out_len. */
 char *transform(char *req, size_t n, size_t *out_len);
 
+/* After accept() failed: 1 to go on, 0 if the error is fatal.  A client
+ * that gave up (ECONNABORTED) or a signal is no reason to stop, and neither
+ * is running out of file descriptors or memory: then it pauses 100 ms, since
+ * the connection still waiting would make the next accept() fail at once. */
+int accept_retry(void);
+
 /* The models.  Each serves clients from the listening socket lfd until
  * SIGINT/SIGTERM (lab_stop), then returns 0 having left no process or thread
  * serving. */
