@@ -14,6 +14,7 @@ Client mode runs steps against HOST:PORT, in order:
                   tutorial's demo key, or KEYFILE's bytes
     answer-previous:DIGEST[:KEYFILE]  the same for the challenge before (a replay)
     cut:N         the next answer sends only its first N bytes
+    drip:MS       the next answer goes one byte every MS milliseconds (a slow sender)
     extra:TEXT    the next answer is followed by TEXT, in the same write
     reconnect     close, and connect again (challenges are kept)
     recv          one recv(65536); prints  recv b'...'
@@ -141,18 +142,28 @@ def hmac_answer(arg, challenge):
 def run_client(host, port, steps, deadline):
     sock = connect(host, port, deadline)
     peer = Peer(sock, deadline)
-    challenges, cut, extra = [], None, b""
+    challenges, cut, extra, drip = [], None, b"", None
     for step in steps:
         op, _, arg = step.partition(":")
         if op == "challenge":
             challenges.append(peer.recvn(32))
             print("challenge", challenges[-1].hex())
         elif op in ("answer", "answer-previous"):
-            answer = hmac_answer(arg, challenges[-1 if op == "answer" else -2])
-            sock.sendall(answer[:cut] + extra)
-            cut, extra = None, b""
+            answer = hmac_answer(arg, challenges[-1 if op == "answer" else -2])[:cut] + extra
+            if drip is None:
+                sock.sendall(answer)
+            else:  # the slowness is what is being tested, not a way to wait for something
+                for b in answer:
+                    time.sleep(drip / 1000)
+                    try:
+                        sock.sendall(bytes([b]))
+                    except OSError:
+                        break  # the server gave up on us
+            cut, extra, drip = None, b"", None
         elif op == "cut":
             cut = int(arg)
+        elif op == "drip":
+            drip = int(arg)
         elif op == "extra":
             extra = unescape(arg)
         elif op == "reconnect":

@@ -80,6 +80,13 @@ refused() {
 	assert_line "recvall b'Access Granted'"
 }
 
+@test "server fails a client that drips its answer slower than --timeout allows in all" {
+	start_server --timeout 0.5
+	# 16 bytes, one every 100 ms: every read makes progress, the whole takes 1.6 s.
+	run peer connect "$HOST" "$PORT" challenge drip:100 answer:md5 recvall
+	refused
+}
+
 @test "server refuses a replayed answer to an earlier challenge" {
 	start_server
 	run peer connect "$HOST" "$PORT" challenge answer:md5 recvall reconnect \

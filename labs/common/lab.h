@@ -78,6 +78,11 @@ ssize_t lab_readn(int fd, void *buf, size_t n);
  * -1 with errno set.  Python's equivalent is sock.sendall(). */
 ssize_t lab_writen(int fd, const void *buf, size_t n);
 
+/* lab_readn with a deadline for the whole read, not for each recv(): a
+ * peer sending a byte now and then cannot stretch it.  Returns as lab_readn,
+ * or -1 with errno ETIMEDOUT once `seconds` have passed. */
+ssize_t lab_readn_within(int fd, void *buf, size_t n, double seconds);
+
 /* recv() once, retrying on EINTR unless lab_stop is set. */
 ssize_t lab_recv(int fd, void *buf, size_t n);
 

@@ -5,9 +5,11 @@
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 atomic_int lab_stop = 0;
@@ -198,6 +200,49 @@ ssize_t lab_readn(int fd, void *buf, size_t n)
 		ssize_t got = read(fd, (char *)buf + done, n - done);
 		if (got < 0) {
 			if (errno == EINTR && !lab_stop)
+				continue;
+			return -1;
+		}
+		if (got == 0) /* EOF: the caller sees a short count */
+			break;
+		done += (size_t)got;
+	}
+	return (ssize_t)done;
+}
+
+ssize_t lab_readn_within(int fd, void *buf, size_t n, double seconds)
+{
+	struct timespec now, end;
+	struct pollfd pfd = { fd, POLLIN, 0 };
+	size_t done = 0;
+	ssize_t got;
+	double left;
+	int rc;
+
+	if (clock_gettime(CLOCK_MONOTONIC, &end) < 0)
+		return -1;
+	end.tv_sec += (time_t)seconds;
+	end.tv_nsec += (long)((seconds - (double)(time_t)seconds) * 1e9);
+	while (done < n) {
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		left = (double)(end.tv_sec - now.tv_sec) +
+		       (double)(end.tv_nsec - now.tv_nsec) / 1e9;
+		if (left <= 0) {
+			errno = ETIMEDOUT;
+			return -1;
+		}
+		/* Wait for data no longer than what is left of the deadline. */
+		if ((rc = poll(&pfd, 1, (int)(left * 1000) + 1)) < 0) {
+			if (errno == EINTR && !lab_stop)
+				continue;
+			return -1;
+		}
+		if (rc == 0)
+			continue; /* the deadline check above ends it */
+		got = recv(fd, (char *)buf + done, n - done, 0);
+		if (got < 0) {
+			if ((errno == EINTR && !lab_stop) || errno == EAGAIN ||
+			    errno == EWOULDBLOCK)
 				continue;
 			return -1;
 		}

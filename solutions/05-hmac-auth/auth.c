@@ -29,24 +29,25 @@ long auth_load_key(const char *path, unsigned char **key, char *err, size_t errl
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return -1;
 	}
-	do { /* the file's bytes, exactly: no newline stripped */
+	do { /* the file's bytes, exactly: no newline stripped; at most 1 MiB */
 		if (len == cap) {
 			cap = cap ? 2 * cap : 256;
-			if (cap > (1u << 20) || (bigger = realloc(buf, cap)) == NULL) {
+			if ((bigger = realloc(buf, cap)) == NULL) {
 				fclose(f);
 				free(buf);
-				snprintf(err, errlen, "%s: %s", path,
-				         cap > (1u << 20) ? "a key over 1 MiB" : "out of memory");
+				snprintf(err, errlen, "%s: out of memory", path);
 				return -1;
 			}
 			buf = bigger;
 		}
 		got = fread(buf + len, 1, cap - len, f);
 		len += got;
-	} while (got > 0);
-	if (ferror(f) || len == 0) {
+	} while (got > 0 && len <= AUTH_MAX_KEY);
+	if (ferror(f) || len == 0 || len > AUTH_MAX_KEY) {
 		snprintf(err, errlen, "%s: %s", path,
-		         ferror(f) ? strerror(errno) : "empty key file");
+		         ferror(f)  ? strerror(errno)
+		         : len == 0 ? "empty key file"
+		                    : "a key over 1 MiB");
 		fclose(f);
 		free(buf);
 		return -1;
@@ -78,8 +79,9 @@ int auth_hmac(const char *digest, const unsigned char *key, size_t keylen, const
 	size_t outlen = 0, want = auth_digest_size(digest);
 
 	/* EVP_Q_mac is the one-call form of the EVP_MAC API (OpenSSL 3): fetch
-	 * "HMAC", set its digest, and run it over msg.  The old HMAC() call is
-	 * deprecated since OpenSSL 3.0. */
+	 * "HMAC", set its digest, and run it over msg.  It is the current
+	 * interface for every MAC; OpenSSL 3.0 deprecated the HMAC_CTX and
+	 * HMAC_Init_ex/Update/Final family it replaces. */
 	if (want == 0 ||
 	    EVP_Q_mac(NULL, "HMAC", NULL, strcmp(digest, "md5") == 0 ? "MD5" : "SHA256", NULL, key,
 	              keylen, msg, msglen, out, AUTH_MAX_DIGEST, &outlen) == NULL)

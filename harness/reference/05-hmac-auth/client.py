@@ -35,6 +35,8 @@ args = parser.parse_args()
 if args.key_file:
     with open(args.key_file, "rb") as f:
         SECRET_KEY = f.read()
+    if not SECRET_KEY:  # as the C programs: an empty key is surely a mistake
+        sys.exit(f"{sys.argv[0]}: {args.key_file}: empty key file")
 else:
     print("client.py: using the demo key from the tutorial; use --key-file for a real secret",
           file=sys.stderr)

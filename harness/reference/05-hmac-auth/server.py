@@ -31,6 +31,8 @@ signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # contract
 if args.key_file:  # contract
     with open(args.key_file, "rb") as f:
         SECRET_KEY = f.read()
+    if not SECRET_KEY:  # contract: as the C programs: an empty key is surely a mistake
+        sys.exit(f"{sys.argv[0]}: {args.key_file}: empty key file")
 else:  # contract
     print("server.py: using the demo key from the tutorial; use --key-file for a real secret",
           file=sys.stderr)

@@ -1,4 +1,8 @@
 /* auth.c - lesson 05: HMAC with OpenSSL 3's EVP_MAC, a CSPRNG challenge, a constant-time compare.
+ *
+ * Your job is the three TODOs below (auth_challenge, auth_hmac, auth_equal); server.c and
+ * client.c are complete and use them.  ../README.md walks through each one.
+ *   make test-lab LAB=05 IMPL=starter    runs this lesson's tests on your code
  */
 #include "auth.h"
 
@@ -29,24 +33,25 @@ long auth_load_key(const char *path, unsigned char **key, char *err, size_t errl
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return -1;
 	}
-	do { /* the file's bytes, exactly: no newline stripped */
+	do { /* the file's bytes, exactly: no newline stripped; at most 1 MiB */
 		if (len == cap) {
 			cap = cap ? 2 * cap : 256;
-			if (cap > (1u << 20) || (bigger = realloc(buf, cap)) == NULL) {
+			if ((bigger = realloc(buf, cap)) == NULL) {
 				fclose(f);
 				free(buf);
-				snprintf(err, errlen, "%s: %s", path,
-				         cap > (1u << 20) ? "a key over 1 MiB" : "out of memory");
+				snprintf(err, errlen, "%s: out of memory", path);
 				return -1;
 			}
 			buf = bigger;
 		}
 		got = fread(buf + len, 1, cap - len, f);
 		len += got;
-	} while (got > 0);
-	if (ferror(f) || len == 0) {
+	} while (got > 0 && len <= AUTH_MAX_KEY);
+	if (ferror(f) || len == 0 || len > AUTH_MAX_KEY) {
 		snprintf(err, errlen, "%s: %s", path,
-		         ferror(f) ? strerror(errno) : "empty key file");
+		         ferror(f)  ? strerror(errno)
+		         : len == 0 ? "empty key file"
+		                    : "a key over 1 MiB");
 		fclose(f);
 		free(buf);
 		return -1;
@@ -79,8 +84,8 @@ int auth_hmac(const char *digest, const unsigned char *key, size_t keylen, const
 {
 	/* TODO: out = HMAC(key, msg) with the hash named by digest ("md5" -> "MD5",
 	 * "sha256" -> "SHA256"), through OpenSSL 3's EVP_MAC API (EVP_Q_mac, or
-	 * EVP_MAC_fetch + EVP_MAC_CTX): not the deprecated HMAC().  Return 0 if
-	 * auth_digest_size(digest) bytes were written, else -1. */
+	 * EVP_MAC_fetch + EVP_MAC_CTX), the current interface for every MAC.
+	 * Return 0 if auth_digest_size(digest) bytes were written, else -1. */
 	(void)digest;
 	(void)key;
 	(void)keylen;

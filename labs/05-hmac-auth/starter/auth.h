@@ -7,10 +7,11 @@
 #define AUTH_CHALLENGE  32 /* bytes of random challenge, as the seed's os.urandom(32) */
 #define AUTH_MAX_DIGEST 64 /* room for any digest (SHA-512's 64 bytes) */
 #define AUTH_DEMO_KEY   "my_super_secret_key"
+#define AUTH_MAX_KEY    (1u << 20) /* a key file longer than this is refused */
 
-/* The secret: the bytes of the file at path exactly, or, with path NULL, the
- * seed's demo key.  Returns the key's length (*key is malloc'd: free it), or
- * -1 with a one-line reason in err. */
+/* The secret: the bytes of the file at path exactly (not empty, at most
+ * AUTH_MAX_KEY), or, with path NULL, the seed's demo key.  Returns the key's
+ * length (*key is malloc'd: free it), or -1 with a one-line reason in err. */
 long auth_load_key(const char *path, unsigned char **key, char *err, size_t errlen);
 
 /* Fill buf with n bytes from a cryptographically secure generator.  0 or -1. */

@@ -13,7 +13,7 @@
 /* Challenge the client and check its answer.  1: it knows the key; 0: it does
  * not, or did not answer properly (why says how, for the log). */
 static int verify(int conn, const char *digest, const unsigned char *key, size_t keylen,
-                  const char **why)
+                  double timeout, const char **why)
 {
 	unsigned char challenge[AUTH_CHALLENGE], expected[AUTH_MAX_DIGEST], answer[AUTH_MAX_DIGEST];
 	size_t n = auth_digest_size(digest);
@@ -32,10 +32,10 @@ static int verify(int conn, const char *digest, const unsigned char *key, size_t
 		return 0;
 	}
 	/* Exactly n bytes, however they arrive (the seed's single recv() could
-	 * take a short answer for the whole), within --timeout. */
-	got = lab_readn(conn, answer, n);
+	 * take a short answer for the whole), all of them within --timeout. */
+	got = lab_readn_within(conn, answer, n, timeout);
 	if (got < 0) {
-		*why = errno == EAGAIN || errno == EWOULDBLOCK ? "timed out" : strerror(errno);
+		*why = errno == ETIMEDOUT ? "no whole answer in time" : strerror(errno);
 		return 0;
 	}
 	if ((size_t)got < n) {
@@ -95,10 +95,11 @@ int main(int argc, char **argv)
 			err(1, "accept");
 		}
 		lab_addr_str((struct sockaddr *)&peer, len, who, sizeof who);
-		/* One client at a time: a silent one must not hold the others for ever. */
+		/* One client at a time: a slow one must not hold the others for long.
+		 * (The timeout also bounds sending the challenge.) */
 		if (lab_set_timeout(conn, timeout) < 0)
 			err(1, "setsockopt");
-		if (verify(conn, digest, key, (size_t)keylen, &why)) {
+		if (verify(conn, digest, key, (size_t)keylen, timeout, &why)) {
 			printf("Client %s authenticated successfully.\n", who);
 			if (lab_writen(conn, "Access Granted", 14) < 0)
 				warn("%s", who);
