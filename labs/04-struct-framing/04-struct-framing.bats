@@ -93,7 +93,17 @@ lines"
 	finished
 	assert_equal "$STATUS" 1
 	run output_of server err
-	assert_line --index 1 --regexp '4294967295'
+	assert_equal "${#lines[@]}" 2 # the listening line, then one line of error
+}
+
+@test "server --max-frame 4294967295: a 4 GiB frame cut short is an error, not an overflow" {
+	# Regression: malloc(N + 1) in 32 bits is malloc(0) for N = 0xFFFFFFFF.
+	start_server --max-frame 4294967295
+	run peer connect "$HOST" "$PORT" 'send:\xff\xff\xff\xffsome bytes' close
+	finished
+	assert_equal "$STATUS" 1
+	run output_of server err
+	assert_equal "${#lines[@]}" 2
 }
 
 @test "server --max-frame 10 refuses an 11-byte frame and accepts a 10-byte one" {
@@ -146,7 +156,7 @@ frame b'3'"
 	start_server --echo --timeout 0.5
 	spawn stalled "${PEER[@]}" connect "$HOST" "$PORT" 'send:\x00\x00' recvall
 	expect_line stalled out "^recvall b''$" # the server closed it
-	expect_stderr 'timed out'
+	expect_stderr 'connection closed$'
 	run peer connect "$HOST" "$PORT" 'frame:1' recvframe
 	assert_output "frame b'1'"
 }

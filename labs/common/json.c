@@ -7,6 +7,7 @@
  * as deep as a tree json_parse accepts (JSON_MAX_DEPTH).
  */
 #include "json.h"
+#include "lab.h"
 #include "json_printable.h"
 
 #include <errno.h>
@@ -136,39 +137,9 @@ static void *fail_oom(struct parser *p)
 
 /* ---- UTF-8 ---------------------------------------------------------------- */
 
-/* Length of the well-formed UTF-8 sequence at s (n bytes available), or 0.
- * The ranges are the Unicode standard's Table 3-7, which Python's strict
- * decoder follows: no overlong forms, no surrogates, nothing past U+10FFFF. */
-static size_t utf8_len(const unsigned char *s, size_t n)
-{
-	unsigned char c = s[0], lo = 0x80, hi = 0xBF;
-	size_t len, i;
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xC2 && c <= 0xDF)
-		len = 2;
-	else if (c >= 0xE0 && c <= 0xEF)
-		len = 3;
-	else if (c >= 0xF0 && c <= 0xF4)
-		len = 4;
-	else
-		return 0;
-	if (c == 0xE0)
-		lo = 0xA0;
-	else if (c == 0xED)
-		hi = 0x9F;
-	else if (c == 0xF0)
-		lo = 0x90;
-	else if (c == 0xF4)
-		hi = 0x8F;
-	if (n < len || s[1] < lo || s[1] > hi)
-		return 0;
-	for (i = 2; i < len; i++)
-		if (s[i] < 0x80 || s[i] > 0xBF)
-			return 0;
-	return len;
-}
+/* utf8_len: lab_utf8_len from the course library (text.c), which printing
+ * as backslashreplace uses too: one definition of well-formed UTF-8. */
+#define utf8_len lab_utf8_len
 
 /* Write code point c (surrogates included: WTF-8) at out; returns the length. */
 static size_t wtf8_put(uint32_t c, char *out)

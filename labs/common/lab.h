@@ -88,6 +88,12 @@ ssize_t lab_recv(int fd, void *buf, size_t n);
 
 /* ---- printing text as Python does ------------------------------------------ */
 
+/* Length of the well-formed UTF-8 sequence starting at s (n >= 1 bytes
+ * available), or 0 if none starts there.  The ranges are the Unicode
+ * standard's Table 3-7, which Python's decoder follows: no overlong forms,
+ * no surrogates (U+D800..U+DFFF), nothing past U+10FFFF. */
+size_t lab_utf8_len(const void *s, size_t n);
+
 /* Decode n bytes as Python's data.decode('utf-8', 'backslashreplace'):
  * well-formed UTF-8 is copied, every other byte becomes \xNN.  Writes at
  * most outcap bytes (4 * n is always enough; the output is not

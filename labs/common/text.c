@@ -3,12 +3,9 @@
 
 #include <stdio.h>
 
-/* Length of the well-formed UTF-8 sequence starting at s (at most n bytes
- * available), or 0 if none starts there.  The ranges are the Unicode
- * standard's Table 3-7, which Python's decoder follows: no overlong forms,
- * no surrogates (U+D800..U+DFFF), nothing past U+10FFFF. */
-static size_t utf8_len(const unsigned char *s, size_t n)
+size_t lab_utf8_len(const void *start, size_t n)
 {
+	const unsigned char *s = start;
 	unsigned char c = s[0], lo = 0x80, hi = 0xBF;
 	size_t len, i;
 
@@ -46,7 +43,7 @@ size_t lab_backslashreplace(const void *in, size_t n, char *out, size_t outcap)
 	size_t i = 0, o = 0, k, len;
 
 	while (i < n) {
-		len = utf8_len(s + i, n - i);
+		len = lab_utf8_len(s + i, n - i);
 		if (len > 0) {
 			for (k = 0; k < len; k++, o++)
 				if (o < outcap)

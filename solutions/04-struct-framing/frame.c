@@ -67,7 +67,8 @@ int frame_recv(int fd, size_t max, char **payload, size_t *len, char *err, size_
 		         (unsigned long)n, max);
 		return -1;
 	}
-	if ((buf = malloc(n + 1u)) == NULL) {
+	/* n + 1 in size_t: as a uint32_t, 0xFFFFFFFF + 1 would wrap to 0. */
+	if ((buf = malloc((size_t)n + 1)) == NULL) {
 		snprintf(err, errlen, "no memory for a frame of %lu bytes", (unsigned long)n);
 		return -1;
 	}

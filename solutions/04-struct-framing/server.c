@@ -35,7 +35,8 @@ static int receive(int fd, size_t max, struct json **value, size_t *cut, char *m
 	int rc;
 
 	if ((rc = frame_recv(fd, max, &payload, &n, msg, len)) <= 0) {
-		*cut = n;
+		if (rc == 0)
+			*cut = n;
 		return rc;
 	}
 	/* json.loads(payload.decode('utf-8')): invalid UTF-8 or JSON is an error. */
@@ -59,7 +60,8 @@ static void echo(int conn, size_t max, const char *who)
 		rc = json_dump(value, &out);
 		json_free(value);
 		if (rc < 0 || frame_send(conn, out.data, out.len) < 0) {
-			warn("%s: sending the reply", who);
+			warn("%s: %s the reply", who, rc < 0 ? "encoding" : "sending");
+			rc = 1; /* reported: nothing more to say below */
 			break;
 		}
 	}

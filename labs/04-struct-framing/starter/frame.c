@@ -43,7 +43,8 @@ int frame_recv(int fd, size_t max, char **payload, size_t *len, char *err, size_
 	 *   - decode the big-endian length N;
 	 *   - if N > max, refuse it (write why into err) and return -1 BEFORE allocating
 	 *     anything: the length comes from the peer, and it may say 4 GiB;
-	 *   - allocate N + 1 bytes, read N bytes of payload with frame_recvall; a short count is
+	 *   - allocate N + 1 bytes (as a size_t: N is a uint32_t, and 0xFFFFFFFF + 1 is 0 in
+	 *     32 bits), read N bytes of payload with frame_recvall; a short count is
 	 *     a truncated payload (an error); NUL-terminate, set *payload and *len, return 1.
 	 * Every error returns -1 with a one-line reason in err (snprintf(err, errlen, ...)). */
 	(void)fd;
