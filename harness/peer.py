@@ -58,8 +58,8 @@ Accepts one client and prints  all b'...'  with everything it sent until it clos
 The same over UDP: it prints  got b'...'  for each of the first N datagrams (default 1),
 answers the first with TEXT (if any) and exits.
 
-Every wait is bounded by --deadline (default: $LAB_DEADLINE or 10 s); running out of time is
-exit 3 with a one-line reason, so a test never hangs.
+Every step's waiting is bounded by --deadline (default: $LAB_DEADLINE or 10 s); running out
+of time is exit 3 with a one-line reason, so a test never hangs.
 """
 import codecs
 import hmac
@@ -83,8 +83,14 @@ def unescape(text):
 class Peer:
     def __init__(self, sock, deadline):
         self.sock = sock
-        self.end = time.monotonic() + deadline
+        self.deadline = deadline
+        self.restart()
         self.tolerate_reset = self.was_reset = False
+
+    def restart(self):
+        """Each step gets the whole deadline: a slow machine slows every step, and a
+        deadline for the whole script would run out in its last one."""
+        self.end = time.monotonic() + self.deadline
 
     def _wait(self):
         left = self.end - time.monotonic()
@@ -145,6 +151,7 @@ def run_client(host, port, steps, deadline):
     challenges, cut, extra, drip = [], None, b"", None
     for step in steps:
         op, _, arg = step.partition(":")
+        peer.restart()
         if op == "challenge":
             challenges.append(peer.recvn(32))
             print("challenge", challenges[-1].hex())
@@ -272,6 +279,7 @@ def run_server(reply, recvall, close, greet, deadline):
     if close:
         conn.close()
         return
+    peer.restart()
     print("rest", peer.recvall(), flush=True)
 
 
