@@ -27,9 +27,10 @@ SPAWNED=()
 PEER=("$PYTHON" "$HARNESS/peer.py" --deadline "$DEADLINE")
 peer() { "${PEER[@]}" "$@"; }
 
-# client ARGS...: the client under test, bounded by the deadline.
+# client ARGS...: the client under test on 127.0.0.1 (not "localhost", which a bare machine
+# may not resolve), bounded by the deadline.
 client() {
-	timeout -k 1 "$DEADLINE" "$LAB_BIN/client" "$@"
+	timeout -k 1 "$DEADLINE" "$LAB_BIN/client" --host 127.0.0.1 "$@"
 }
 
 # spawn NAME CMD...: start CMD in the background with stdout and stderr on FIFOs.

@@ -19,7 +19,8 @@ MODELS = ["thread", "fork", "pool", "poll"]
 
 @pytest.fixture(scope="module", params=MODELS)
 def servers(request):
-    with ServerPair(LAB, c_args=["--model", request.param]) as pair:
+    # 127.0.0.1, not the default "localhost": a bare machine may have no /etc/hosts.
+    with ServerPair(LAB, "--host", "127.0.0.1", c_args=["--model", request.param]) as pair:
         yield pair
 
 
@@ -72,8 +73,8 @@ def test_clients_four_pairings(servers):
     outs = {}
     for c in ("py", "c"):
         for s, server in servers.items():
-            result = run_client(program(c, LAB, "client") + ["--port", str(server.proxy.port),
-                                                             "--message= hello, wörld "])
+            result = run_client(program(c, LAB, "client") + [
+                "--host", "127.0.0.1", "--port", str(server.proxy.port), "--message= hello, wörld "])
             assert result.returncode == 0, result.stderr
             rec = server.proxy.next_record()
             server.take_stdout(b"Received from 127.0.0.1\n")

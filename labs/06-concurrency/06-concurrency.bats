@@ -21,7 +21,7 @@ models() {
 many_clients() {
 	local n=$1 prefix=$2 i pids=()
 	for ((i = 1; i <= n; i++)); do
-		timeout "$DEADLINE" "$LAB_BIN/client" --port "$PORT" --message "$prefix-$i" \
+		timeout "$DEADLINE" "$LAB_BIN/client" --host 127.0.0.1 --port "$PORT" --message "$prefix-$i" \
 			>"$BATS_TEST_TMPDIR/client.$i" 2>&1 3>&- &
 		pids+=($!)
 	done
@@ -135,7 +135,7 @@ many_clients() {
 }
 
 @test "client works against the seed's ThreadingTCPServer" {
-	spawn ref "$PYTHON" -u "$HARNESS/reference/06-concurrency/server.py" --port 0
+	spawn ref "$PYTHON" -u "$HARNESS/reference/06-concurrency/server.py" --host 127.0.0.1 --port 0
 	expect_line ref err '^listening on 127\.0\.0\.1:([0-9]+)$'
 	run client --port "${BASH_REMATCH[1]}"
 	assert_success
