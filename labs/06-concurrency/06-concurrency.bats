@@ -3,7 +3,7 @@
 #
 # Runs against $LAB_BIN/{server,client}: `make test-lab LAB=06 IMPL=starter` for yours.
 # The starter asks for --model thread; the solution also has fork, pool and poll, and every
-# test runs against each model the server accepts (MODELS, or all four).
+# test runs against each model the server's --help lists.
 
 load '../../harness/lab'
 

@@ -36,6 +36,7 @@ int serve_fork(int lfd)
 {
 	struct sockaddr_storage peer;
 	struct sigaction sa;
+	sigset_t stop, old;
 	socklen_t len;
 	pid_t pid;
 	size_t i;
@@ -46,6 +47,9 @@ int serve_fork(int lfd)
 	sa.sa_handler = on_child; /* no SA_RESTART: SIGCHLD wakes accept() to reap */
 	if (sigaction(SIGCHLD, &sa, NULL) < 0)
 		err(1, "sigaction");
+	sigemptyset(&stop);
+	sigaddset(&stop, SIGINT);
+	sigaddset(&stop, SIGTERM);
 	while (!lab_stop) {
 		reap();
 		len = sizeof peer;
@@ -61,20 +65,28 @@ int serve_fork(int lfd)
 			kids = more;
 		}
 		fflush(stdout); /* a child must not print the parent's buffer again */
+		/* Until the child has its own signal actions, a stop signal must
+		 * wait: the parent's handler, run in the child, would be lost on it
+		 * (and the parent would wait for that child for ever). */
+		sigprocmask(SIG_BLOCK, &stop, &old);
 		if ((pid = fork()) < 0) {
+			sigprocmask(SIG_SETMASK, &old, NULL);
 			warn("fork"); /* this client is refused, the others go on */
 			close(conn);
 			continue;
 		}
 		if (pid == 0) {
-			/* The child: the default SIGINT/SIGTERM (end now), and no
-			 * listening socket: the parent alone accepts. */
+			/* The child: the default SIGINT/SIGTERM (end now; one that
+			 * came meanwhile does so on unblocking), and no listening
+			 * socket: the parent alone accepts. */
 			signal(SIGINT, SIG_DFL);
 			signal(SIGTERM, SIG_DFL);
+			sigprocmask(SIG_SETMASK, &old, NULL);
 			close(lfd);
 			handle_client(conn, (struct sockaddr *)&peer, len);
 			_exit(0);
 		}
+		sigprocmask(SIG_SETMASK, &old, NULL);
 		kids[nkids++] = pid;
 		close(conn); /* the child has its own copy */
 	}

@@ -25,7 +25,8 @@ static int nonblocking(int fd)
 	return flags < 0 ? -1 : fcntl(fd, F_SETFL, flags | O_NONBLOCK);
 }
 
-/* Double the room in both arrays; 0 or -1 (then they are as they were). */
+/* Double the room in both arrays; 0, or -1 with the room as it was (the
+ * first array may have grown: harmless). */
 static int grow(struct pollfd **fds, struct client **cl, size_t *cap)
 {
 	struct pollfd *f = realloc(*fds, 2 * *cap * sizeof **fds);

@@ -27,8 +27,8 @@ int main(int argc, char **argv)
 		err(1, "sigaction");
 
 	/* SOMAXCONN, not the seed's 5: the backlog is not on the wire, and a
-	 * short one makes the kernel drop connections under load (lesson 06's
-	 * measurements show a 1 s stall per dropped SYN). */
+	 * short one makes the kernel drop connections under load (each dropped
+	 * SYN stalls its client 1 s, then 3 s, then 7 s). */
 	lfd = xlisten(host, port, SOCK_STREAM, SOMAXCONN);
 	if (strcmp(model, "fork") == 0)
 		rc = serve_fork(lfd);
