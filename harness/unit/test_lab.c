@@ -265,6 +265,14 @@ static void test_io(void)
 	ok(lab_set_timeout(cfd, 0.05) == 0 && lab_recv(cfd, buf, 1) < 0 &&
 	           (errno == EAGAIN || errno == EWOULDBLOCK),
 	   "net: lab_set_timeout makes recv give up with EAGAIN");
+	afd = accept(lfd, NULL, NULL);
+	errno = 0;
+	ok(afd >= 0 && lab_writen(afd, "ab", 2) == 2 && lab_readn_within(cfd, buf, 3, 0.05) < 0 &&
+	           errno == ETIMEDOUT,
+	   "net: lab_readn_within gives up with ETIMEDOUT when the whole count is late");
+	ok(lab_writen(afd, "cdef", 4) == 4 && lab_readn_within(cfd, buf, 4, 1.5) == 4,
+	   "net: lab_readn_within reads the whole count in time (a deadline over 1 s)");
+	close(afd);
 	close(cfd);
 	close(lfd);
 

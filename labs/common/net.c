@@ -223,6 +223,10 @@ ssize_t lab_readn_within(int fd, void *buf, size_t n, double seconds)
 		return -1;
 	end.tv_sec += (time_t)seconds;
 	end.tv_nsec += (long)((seconds - (double)(time_t)seconds) * 1e9);
+	if (end.tv_nsec >= 1000000000L) {
+		end.tv_sec++;
+		end.tv_nsec -= 1000000000L;
+	}
 	while (done < n) {
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		left = (double)(end.tv_sec - now.tv_sec) +

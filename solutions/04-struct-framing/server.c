@@ -104,7 +104,8 @@ int main(int argc, char **argv)
 		err(1, "sigaction");
 
 	lfd = xlisten(host, port, SOCK_STREAM, 5);
-	do {
+	/* Without --echo, the seed: one client, one frame, then exit. */
+	while (!lab_stop) {
 		len = sizeof peer;
 		if ((conn = accept(lfd, (struct sockaddr *)&peer, &len)) < 0) {
 			if (lab_stop || errno == EINTR || errno == ECONNABORTED)
@@ -118,17 +119,19 @@ int main(int argc, char **argv)
 			err(1, "setsockopt");
 		if (echo_mode) {
 			echo(conn, max, who);
-		} else {
-			/* The seed: one frame, printed; None if the peer sent no header. */
-			rc = receive(conn, max, &value, &cut, msg, sizeof msg);
-			if (rc >= 0)
-				print_payload(value);
-			json_free(value);
-			if (rc < 0 && !lab_stop)
-				warnx("%s: %s", who, msg);
+			close(conn);
+			continue;
 		}
+		/* One frame, printed; None if the peer sent no whole header. */
+		rc = receive(conn, max, &value, &cut, msg, sizeof msg);
+		if (rc >= 0)
+			print_payload(value);
+		json_free(value);
+		if (rc < 0 && !lab_stop)
+			warnx("%s: %s", who, msg);
 		close(conn);
-	} while (echo_mode && !lab_stop);
+		break;
+	}
 	close(lfd);
 	return rc < 0 && !lab_stop ? 1 : 0;
 }

@@ -26,9 +26,10 @@ int main(int argc, char **argv)
 	unsigned char challenge[AUTH_CHALLENGE], answer[AUTH_MAX_DIGEST], *key;
 	static char reply[65536]; /* read until EOF, up to this */
 	char msg[LAB_ERRLEN];
+	size_t have = 0;
 	ssize_t got;
 	long keylen;
-	int fd;
+	int fd, failure;
 
 	lab_args(argc, argv, opts, "HMAC auth client: proves it knows the key.", NULL);
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -49,21 +50,23 @@ int main(int argc, char **argv)
 		errx(1, "HMAC-%s is not available", digest);
 	if (lab_writen(fd, answer, auth_digest_size(digest)) < 0)
 		err(1, "sending the answer");
-	/* The server says "Access Granted" and closes, or just closes.  A reset
-	 * (it closed with our bytes unread: a digest longer than it wanted) or
-	 * no answer in time is no reply too. */
-	got = lab_readn(fd, reply, sizeof reply);
-	if (got < 0 && errno != ECONNRESET && errno != EAGAIN && errno != EWOULDBLOCK)
-		err(1, "reading the reply");
+	/* The server says "Access Granted" and closes, or just closes.  Read to
+	 * EOF, keeping what came before a reset (it closed with our bytes unread:
+	 * a digest longer than it wanted) or before our --timeout ran out. */
+	while (have < sizeof reply && (got = lab_recv(fd, reply + have, sizeof reply - have)) > 0)
+		have += (size_t)got;
+	failure = got < 0 ? errno : 0;
 	close(fd);
 	free(key);
-	if (got <= 0) {
-		if (got < 0)
+	if (failure != 0 && failure != ECONNRESET && failure != EAGAIN && failure != EWOULDBLOCK)
+		errx(1, "reading the reply: %s", strerror(failure));
+	if (have == 0) {
+		if (failure != 0)
 			warnx("no reply: %s",
-			      errno == ECONNRESET ? "connection reset" : "timed out");
+			      failure == ECONNRESET ? "connection reset" : "timed out");
 		printf("Authentication failed\n");
 		return 1;
 	}
-	lab_print_text(stdout, "Server replied: ", reply, (size_t)got);
-	return got == 14 && memcmp(reply, "Access Granted", 14) == 0 ? 0 : 1;
+	lab_print_text(stdout, "Server replied: ", reply, have);
+	return have == 14 && memcmp(reply, "Access Granted", 14) == 0 ? 0 : 1;
 }
