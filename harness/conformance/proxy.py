@@ -26,6 +26,18 @@ class Record:
         return f"Record(c2s={bytes(self.c2s)!r}, s2c={bytes(self.s2c)!r})"
 
 
+def stop_socket(sock, thread=None):
+    """Shut sock down, which wakes a thread blocked on it (accept() fails, recv() returns),
+    wait for that thread to end, then close it."""
+    try:
+        sock.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass  # not connected: Linux still wakes the waiting thread
+    if thread is not None and thread is not threading.current_thread():
+        thread.join(DEADLINE)
+    sock.close()
+
+
 def split_at(k):
     """A chop that cuts the write holding stream offset k in two there."""
     def chop(data, offset):
@@ -53,7 +65,8 @@ class RecordingProxy:
         self.port = self.listener.getsockname()[1]
         self.records = queue.Queue()
         self.accepted = 0
-        threading.Thread(target=self._accept_loop, daemon=True).start()
+        self.acceptor = threading.Thread(target=self._accept_loop, daemon=True)
+        self.acceptor.start()
 
     def _accept_loop(self):
         while True:
@@ -124,7 +137,10 @@ class RecordingProxy:
                                  f"({self.accepted} accepted so far)")
 
     def close(self):
-        self.listener.close()
+        # Wake the accept thread and let it end before the fd is closed: closing a socket
+        # another thread may be about to use lets that thread accept() on whatever socket
+        # gets the same fd number next (another test's proxy), which lost a connection.
+        stop_socket(self.listener, self.acceptor)
 
 
 class DatagramRecord:
@@ -133,6 +149,7 @@ class DatagramRecord:
         self.c2s = []  # datagrams, boundaries kept
         self.s2c = []
         self.done = False
+        self.thread = None
 
     def __repr__(self):
         return f"DatagramRecord(c2s={self.c2s!r}, s2c={self.s2c!r})"
@@ -155,7 +172,9 @@ class RecordingRelay:
         self.clients = {}
         self.lock = threading.Lock()
         self.records = queue.Queue()
-        threading.Thread(target=self._from_clients, daemon=True).start()
+        self.closing = False
+        self.reader = threading.Thread(target=self._from_clients, daemon=True)
+        self.reader.start()
 
     def _from_clients(self):
         while True:
@@ -163,14 +182,17 @@ class RecordingRelay:
                 data, addr = self.sock.recvfrom(65535)
             except OSError:
                 return  # closed
+            if self.closing:
+                return
             with self.lock:
                 if addr not in self.clients:
                     up = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
                     up.connect(self.upstream)
                     rec = DatagramRecord(addr)
                     self.clients[addr] = (up, rec)
-                    threading.Thread(target=self._from_server, args=(up, rec),
-                                     daemon=True).start()
+                    rec.thread = threading.Thread(target=self._from_server, args=(up, rec),
+                                                  daemon=True)
+                    rec.thread.start()
                     self.records.put(rec)
                 up, rec = self.clients[addr]
             rec.c2s.append(data)
@@ -201,14 +223,14 @@ class RecordingRelay:
         with self.lock:
             up, _ = self.clients.pop(rec.client)
         rec.done = True
-        try:
-            up.shutdown(socket.SHUT_RDWR)  # wakes its reader thread, which then ends
-        except OSError:
-            pass
-        up.close()
+        stop_socket(up, rec.thread)
         return rec
 
     def close(self):
-        self.sock.close()
-        for up, _ in self.clients.values():
-            up.close()
+        self.closing = True
+        stop_socket(self.sock, self.reader)  # see RecordingProxy.close
+        with self.lock:
+            clients, self.clients = list(self.clients.values()), {}
+        for up, rec in clients:
+            rec.done = True
+            stop_socket(up)

@@ -18,10 +18,16 @@ LAB = "03-sticky-packets"
 LANGS = ("py", "c")
 
 
+# The server's --delay: long enough for the proxy (Python threads, several pairings side by
+# side on a loaded machine) to have delivered every chunk before the server's first read.
+DELAY = "0.6"
+
+
 def run_pairing(client_lang, server_lang, messages, server_args=(), client_args=(), udp=False,
                 **proxy_options):
     """One server for one client, through a recording proxy; returns (stdout, record, status)."""
-    server = Server(program(server_lang, LAB, "server") + ["--port", "0", *server_args])
+    server = Server(program(server_lang, LAB, "server") +
+                    ["--port", "0", "--delay", DELAY, *server_args])
     try:
         relay = RecordingRelay if udp else RecordingProxy
         proxy = relay(server.host, server.port, **proxy_options)
