@@ -91,11 +91,24 @@ Received: Wor"
 
 # --- the client ------------------------------------------------------------------------
 
+# nudge_fake PORT [udp]: the client under test has exited.  If it never reached the stand-in
+# server, this marker does, so that the test fails at once instead of waiting out the
+# deadline; if it did, the stand-in has what it needs and the marker changes nothing.
+nudge_fake() {
+	if [[ ${2:-} == udp ]]; then
+		peer udp 127.0.0.1 "$1" send:NO-CLIENT send:NO-CLIENT send:NO-CLIENT >/dev/null 2>&1 || :
+	else
+		peer connect 127.0.0.1 "$1" send:NO-CLIENT close >/dev/null 2>&1 || :
+	fi
+}
+
 @test "client sends 'Hello' and 'World', then closes: the server gets HelloWorld and EOF" {
 	spawn fake "${PEER[@]}" serve --recvall
 	expect_line fake err '^listening on 127\.0\.0\.1:([0-9]+)$'
-	run client --port "${BASH_REMATCH[1]}"
+	local port=${BASH_REMATCH[1]}
+	run client --port "$port"
 	assert_success
+	nudge_fake "$port"
 	expect_line fake out '^all '
 	assert_equal "$LINE" "all b'HelloWorld'"
 }
@@ -103,8 +116,10 @@ Received: Wor"
 @test "client sends its arguments, in order" {
 	spawn fake "${PEER[@]}" serve --recvall
 	expect_line fake err '^listening on 127\.0\.0\.1:([0-9]+)$'
-	run client --port "${BASH_REMATCH[1]}" one 'two ' 'thrée'
+	local port=${BASH_REMATCH[1]}
+	run client --port "$port" one 'two ' 'thrée'
 	assert_success
+	nudge_fake "$port"
 	expect_line fake out '^all '
 	assert_equal "$LINE" "all b'onetwo thr\\xc3\\xa9e'"
 }
@@ -112,8 +127,10 @@ Received: Wor"
 @test "client --udp sends each message as its own datagram" {
 	spawn fake "${PEER[@]}" udp-serve --count 3
 	expect_line fake err '^listening on 127\.0\.0\.1:([0-9]+)$'
-	run client --udp --port "${BASH_REMATCH[1]}" Hello World ''
+	local port=${BASH_REMATCH[1]}
+	run client --udp --port "$port" Hello World ''
 	assert_success
+	nudge_fake "$port" udp
 	expect_line fake out '^got '
 	assert_equal "$LINE" "got b'Hello'"
 	expect_line fake out '^got '
