@@ -5,13 +5,11 @@ and on --bufsize, never on how the sender or the network cut the stream: the tes
 through proxies that coalesce the client's writes, cut them at every offset, or write byte
 by byte, and the C and Python programs must print the same lines in every case.
 """
-import socket
 import threading
 
-import pytest
 from hypothesis import example, given, settings, strategies as st
 
-from conftest import DEADLINE, Server, normalize_ports, program, run_client
+from conftest import Server, program, run_client
 from proxy import RecordingProxy, RecordingRelay, bytewise, split_at
 
 LAB = "03-sticky-packets"

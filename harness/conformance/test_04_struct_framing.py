@@ -7,14 +7,13 @@ must equal the Python client's, the C server's replies the Python server's, and 
 "Received Payload:" line must be the one Python prints.
 """
 import json
-import math
 import socket
 import struct
 
 import pytest
 from hypothesis import HealthCheck, assume, example, given, settings, strategies as st
 
-from conftest import (DEADLINE, Server, ServerPair, normalize_ports, program, py_program,
+from conftest import (DEADLINE, Server, ServerPair, program, py_program,
                       run_client)
 from proxy import RecordingProxy, bytewise, split_at
 

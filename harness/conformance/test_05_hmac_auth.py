@@ -10,7 +10,7 @@ import socket
 
 import pytest
 
-from conftest import DEADLINE, Server, ServerPair, normalize_ports, program, run_client
+from conftest import DEADLINE, ServerPair, normalize_ports, program, run_client
 
 LAB = "05-hmac-auth"
 DEMO_KEY = b"my_super_secret_key"

@@ -11,7 +11,7 @@ import threading
 import pytest
 from hypothesis import example, given, settings, strategies as st
 
-from conftest import DEADLINE, ServerPair, normalize_ports, program, run_client
+from conftest import DEADLINE, ServerPair, program, run_client
 
 LAB = "06-concurrency"
 MODELS = ["thread", "fork", "pool", "poll"]
