@@ -3,8 +3,12 @@
 #   make                     progress board over your labs (labs/*/starter)
 #   make test                everything: solutions pass, starters fail, conformance, unit tests
 #   make test-lab LAB=01     one lab's tests on IMPL=solutions (default), starter, or a DIR
+#                            (FILTER=REGEX: only the tests whose names match)
 #   make build [IMPL=starter] [LAB=01]
 #   make clean
+#
+# Learners:     make watch | hint LAB=01 | run LAB=01 | reset LAB=01 | solution LAB=01
+# Instructors:  harness/grade SUBMISSION... (docs/instructors.md) | make gradescope | make handout
 #
 # SANITIZE=address,undefined (or thread) builds into build/sanitize-*/ and tests that.
 
@@ -13,6 +17,7 @@ CFLAGS   ?= -O2 -g
 SANITIZE ?=
 IMPL     ?= solutions
 LAB      ?=
+FILTER   ?=
 
 comma := ,
 STD      = -std=c11 -D_POSIX_C_SOURCE=200809L
@@ -31,7 +36,8 @@ outdir = $(BUILD)/$(if $(filter solutions starter,$(IMPL)),$(IMPL),custom/$(subs
 
 export LAB_BUILD := $(CURDIR)/$(BUILD)
 
-.PHONY: board all build test test-lab unit conformance deps clean
+.PHONY: board all build test test-lab unit conformance deps clean \
+	watch hint run reset solution gradescope handout
 board: deps
 	@harness/board
 
@@ -87,7 +93,17 @@ test: deps
 
 test-lab: deps build
 	@test -n "$(SEL)" || { echo "make test-lab: no lab matches LAB=$(LAB) (have: $(LABS))" >&2; exit 2; }
-	@for l in $(SEL); do LAB_BIN=$(CURDIR)/$(call outdir,$$l) harness/bats-run labs/$$l/$$l.bats || exit 1; done
+	@for l in $(SEL); do LAB_BIN=$(CURDIR)/$(call outdir,$$l) harness/bats-run $(if $(FILTER),--filter '$(FILTER)') labs/$$l/$$l.bats || exit 1; done
+
+# The learner's tools (harness/learn): each takes the lab as LAB=NN; watch finds it alone.
+watch: deps
+	@harness/learn watch $(LAB)
+hint run reset solution: deps
+	@harness/learn $@ $(LAB)
+
+# The instructor's packages, into dist/.
+gradescope handout:
+	@harness/package $@
 
 clean:
-	rm -rf build
+	rm -rf build dist
