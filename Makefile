@@ -5,6 +5,7 @@
 #   make test-lab LAB=01     one lab's tests on IMPL=solutions (default), starter, or a DIR
 #                            (FILTER=REGEX: only the tests whose names match)
 #   make build [IMPL=starter] [LAB=01]
+#   make fuzz [FUZZ_SECONDS=60]  libFuzzer on the codec and the decoders (clang)
 #   make clean
 #
 # Learners:     make watch | hint LAB=01 | run LAB=01 | reset LAB=01 | solution LAB=01
@@ -37,7 +38,7 @@ outdir = $(BUILD)/$(if $(filter solutions starter,$(IMPL)),$(IMPL),custom/$(subs
 export LAB_BUILD := $(CURDIR)/$(BUILD)
 
 .PHONY: board all build test test-lab unit conformance deps clean \
-	watch hint run reset solution gradescope handout
+	watch hint run reset solution gradescope handout fuzz
 board: deps
 	@harness/board
 
@@ -94,6 +95,25 @@ test: deps
 test-lab: deps build
 	@test -n "$(SEL)" || { echo "make test-lab: no lab matches LAB=$(LAB) (have: $(LABS))" >&2; exit 2; }
 	@for l in $(SEL); do LAB_BIN=$(CURDIR)/$(call outdir,$$l) harness/bats-run $(if $(FILTER),--filter '$(FILTER)') labs/$$l/$$l.bats || exit 1; done
+
+# libFuzzer targets (harness/fuzz): the JSON codec, the repr printer, backslashreplace and
+# lesson 04's frame decoder, each built with clang from the sources it tests.
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS := json repr bsr frame
+FUZZ_DIR     := build/fuzz
+FUZZ_CFLAGS   = $(STD) $(WARN) -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+	-Ilabs/common -Isolutions/04-struct-framing
+FUZZ_SRC     := $(wildcard labs/common/*.c)
+FUZZ_SRC_frame := solutions/04-struct-framing/frame.c
+
+$(FUZZ_DIR)/fuzz_%: harness/fuzz/fuzz_%.c $(FUZZ_SRC) $(wildcard labs/common/*.h) solutions/04-struct-framing/frame.[ch]
+	@mkdir -p $(@D)
+	clang $(FUZZ_CFLAGS) $< $(FUZZ_SRC) $(FUZZ_SRC_$*) -o $@
+
+fuzz:
+	@harness/deps fuzz
+	@$(MAKE) -s $(addprefix $(FUZZ_DIR)/fuzz_,$(FUZZ_TARGETS))
+	@harness/fuzz/run $(FUZZ_DIR) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
 # The learner's tools (harness/learn): each takes the lab as LAB=NN; watch finds it alone.
 watch: deps
