@@ -6,6 +6,7 @@
 #                            (FILTER=REGEX: only the tests whose names match)
 #   make build [IMPL=starter] [LAB=01]
 #   make fuzz [FUZZ_SECONDS=60]  libFuzzer on the codec and the decoders (clang)
+#   make lint                clang-tidy (.clang-tidy), cppcheck and clang-format on all C
 #   make clean
 #
 # Learners:     make watch | hint LAB=01 | run LAB=01 | reset LAB=01 | solution LAB=01
@@ -38,7 +39,7 @@ outdir = $(BUILD)/$(if $(filter solutions starter,$(IMPL)),$(IMPL),custom/$(subs
 export LAB_BUILD := $(CURDIR)/$(BUILD)
 
 .PHONY: board all build test test-lab unit conformance deps clean \
-	watch hint run reset solution gradescope handout fuzz
+	watch hint run reset solution gradescope handout fuzz lint
 board: deps
 	@harness/board
 
@@ -114,6 +115,22 @@ fuzz:
 	@harness/deps fuzz
 	@$(MAKE) -s $(addprefix $(FUZZ_DIR)/fuzz_,$(FUZZ_TARGETS))
 	@harness/fuzz/run $(FUZZ_DIR) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+# Static analysis of every C file: the course library, solutions, starters and the harness's.
+LINT_SRC := $(sort $(wildcard labs/common/*.c solutions/*/*.c labs/*/starter/*.c harness/unit/*.c harness/fuzz/*.c))
+LINT_INC := -Ilabs/common $(addprefix -I,$(sort $(dir $(wildcard solutions/*/*.h))))
+lint:
+	@harness/deps lint
+	@echo "lint: clang-format"
+	@clang-format --dry-run -Werror $(LINT_SRC) $(wildcard labs/common/*.h solutions/*/*.h labs/*/starter/*.h)
+	@echo "lint: cppcheck"
+	@cppcheck --quiet --error-exitcode=1 --std=c11 --enable=warning,style,performance,portability \
+		--inline-suppr --suppressions-list=harness/lint/cppcheck.supp -D_POSIX_C_SOURCE=200809L \
+		-Ilabs/common $(LINT_SRC)
+	@echo "lint: clang-tidy"
+	@mkdir -p $(BUILD); clang-tidy --quiet $(LINT_SRC) -- $(STD) -D_DEFAULT_SOURCE $(LINT_INC) \
+		>$(BUILD)/clang-tidy.log 2>&1; rc=$$?; grep -v ' generated\.$$' $(BUILD)/clang-tidy.log; exit $$rc
+	@echo "lint: clean"
 
 # The learner's tools (harness/learn): each takes the lab as LAB=NN; watch finds it alone.
 watch: deps

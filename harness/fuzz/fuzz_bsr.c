@@ -35,7 +35,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (valid && (need != size || memcmp(out, data, size) != 0))
 		abort();
 	/* A buffer half as long: the same answer for the length, a prefix of the text. */
-	if (lab_backslashreplace(data, size, part, need / 2) != need || memcmp(part, out, need / 2))
+	if (lab_backslashreplace(data, size, part, need / 2) != need ||
+	    memcmp(part, out, need / 2) != 0)
 		abort();
 	/* Split where a sequence (or a lone bad byte) ends, near the middle. */
 	for (half = 0, i = 0; i < size / 2; i += n, half = i)

@@ -123,6 +123,7 @@ static void *fail(struct parser *p, size_t offset, const char *fmt, ...)
 		n = snprintf(p->err, p->errlen, "invalid JSON at byte %zu: ", offset);
 	if (n >= 0 && (size_t)n < p->errlen) {
 		va_start(ap, fmt);
+		/* NOLINTNEXTLINE(clang-analyzer-valist.Uninitialized): va_start is just above. */
 		vsnprintf(p->err + n, p->errlen - (size_t)n, fmt, ap);
 		va_end(ap);
 	}
@@ -246,6 +247,7 @@ static int push(struct parser *p, struct json *v)
 {
 	void *buf = p->pend;
 
+	/* NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers */
 	if (p->npend == p->cappend && grow(&buf, &p->cappend, p->npend + 1, sizeof v) != 0)
 		return -1;
 	p->pend = buf;
@@ -561,8 +563,10 @@ static struct json *close_container(struct parser *p, enum json_type type, size_
 		v->len = n;
 	}
 	if (n > 0) {
+		/* NOLINTNEXTLINE(bugprone-sizeof-expression): items holds pointers */
 		if ((v->items = arena_alloc(p, n * sizeof *v->items, 0)) == NULL)
 			return fail_oom(p);
+		/* NOLINTNEXTLINE(bugprone-sizeof-expression) */
 		memcpy(v->items, p->pend + start, n * sizeof *v->items);
 	}
 	p->npend = start;
@@ -763,7 +767,7 @@ static int digits_at(double x, int p, char *digits, int *e)
 	for (s = text; *s != 'e'; s++)
 		if (is_digit((unsigned char)*s))
 			digits[n++] = *s;
-	*e = atoi(s + 1);
+	*e = (int)strtol(s + 1, NULL, 10);
 	y = decimal(digits, p, *e);
 	if (y == x)
 		return 1;
@@ -842,7 +846,7 @@ static size_t float_text(double x, char *out, int json)
 		return o + (size_t)n;
 	}
 	for (i = 0; i < decpt; i++) /* ddd000.0 or ddd.ddd */
-		out[o++] = i < n ? best[i] : '0';
+		out[o++] = (char)(i < n ? best[i] : '0');
 	out[o++] = '.';
 	if (n <= decpt)
 		out[o++] = '0';
@@ -960,13 +964,11 @@ static int repr_string(struct json_buf *b, const struct json *v, int bare)
 			*o++ = (char)c;
 		} else if (c == '\t' || c == '\n' || c == '\r') {
 			*o++ = '\\';
-			*o++ = c == '\t' ? 't' : c == '\n' ? 'n' : 'r';
-		} else if (c < 0x20 || c == 0x7F) {
-			o += hex_escape(o, 'x', c, 2);
-		} else if (c < 0x7F || is_printable(c)) {
+			*o++ = (char)(c == '\t' ? 't' : c == '\n' ? 'n' : 'r');
+		} else if (c >= 0x20 && (c < 0x7F || is_printable(c))) {
 			memcpy(o, s + i, n);
 			o += n;
-		} else if (c <= 0xFF) {
+		} else if (c <= 0xFF) { /* C0 controls, DEL, unprintable Latin-1 */
 			o += hex_escape(o, 'x', c, 2);
 		} else if (c <= 0xFFFF) {
 			o += hex_escape(o, 'u', c, 4);

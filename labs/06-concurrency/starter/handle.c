@@ -9,7 +9,7 @@
 
 int accept_retry(void)
 {
-	struct timespec pause = { 0, 100 * 1000 * 1000 };
+	struct timespec pause = { 0, 100L * 1000 * 1000 };
 
 	switch (errno) {
 	case EINTR:
