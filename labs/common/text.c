@@ -52,7 +52,7 @@ size_t lab_backslashreplace(const void *in, size_t n, char *out, size_t outcap)
 			continue;
 		}
 		/* Not part of a well-formed sequence: \xNN, lower-case as Python. */
-		char esc[4] = { '\\', 'x', hex[s[i] >> 4], hex[s[i] & 0xF] };
+		const char esc[4] = { '\\', 'x', hex[s[i] >> 4], hex[s[i] & 0xF] };
 		for (k = 0; k < 4; k++, o++)
 			if (o < outcap)
 				out[o] = esc[k];
