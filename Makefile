@@ -2,11 +2,14 @@
 #
 #   make                     progress board over your labs (labs/*/starter)
 #   make test                everything: solutions pass, starters fail, conformance, unit tests
+#                            (REPEAT=N: N times, stopping at the first failure; LAB_DEADLINE=S
+#                            scales every wait, 10 s by default, for slow machines)
 #   make test-lab LAB=01     one lab's tests on IMPL=solutions (default), starter, or a DIR
 #                            (FILTER=REGEX: only the tests whose names match)
 #   make build [IMPL=starter] [LAB=01]
 #   make fuzz [FUZZ_SECONDS=60]  libFuzzer on the codec and the decoders (clang)
 #   make lint                clang-tidy (.clang-tidy), cppcheck and clang-format on all C
+#   make memcheck [LAB=01]   every solution program under valgrind, driven by its lab's tests
 #   make clean
 #
 # Learners:     make watch | hint LAB=01 | run LAB=01 | reset LAB=01 | solution LAB=01
@@ -20,6 +23,7 @@ SANITIZE ?=
 IMPL     ?= solutions
 LAB      ?=
 FILTER   ?=
+REPEAT   ?= 1
 
 comma := ,
 STD      = -std=c11 -D_POSIX_C_SOURCE=200809L
@@ -39,7 +43,7 @@ outdir = $(BUILD)/$(if $(filter solutions starter,$(IMPL)),$(IMPL),custom/$(subs
 export LAB_BUILD := $(CURDIR)/$(BUILD)
 
 .PHONY: board all build test test-lab unit conformance deps clean \
-	watch hint run reset solution gradescope handout fuzz lint
+	watch hint run reset solution gradescope handout fuzz lint memcheck
 board: deps
 	@harness/board
 
@@ -91,7 +95,11 @@ test: deps
 	@$(MAKE) -s build IMPL=solutions LAB=
 	@$(MAKE) -s build IMPL=starter LAB=
 	@$(MAKE) -s $(BUILD)/unit/test_lab $(BUILD)/unit/test_json
-	@harness/test-all
+	@i=1; while [ $$i -le $(REPEAT) ]; do \
+		[ $(REPEAT) = 1 ] || echo "== make test: run $$i of $(REPEAT)"; \
+		harness/test-all || { [ $(REPEAT) = 1 ] || echo "== run $$i of $(REPEAT) failed"; exit 1; }; \
+		i=$$((i + 1)); \
+	done; [ $(REPEAT) = 1 ] || echo "== $(REPEAT) runs in a row passed"
 
 test-lab: deps build
 	@test -n "$(SEL)" || { echo "make test-lab: no lab matches LAB=$(LAB) (have: $(LABS))" >&2; exit 2; }
@@ -115,6 +123,11 @@ fuzz:
 	@harness/deps fuzz
 	@$(MAKE) -s $(addprefix $(FUZZ_DIR)/fuzz_,$(FUZZ_TARGETS))
 	@harness/fuzz/run $(FUZZ_DIR) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+memcheck: deps
+	@harness/deps valgrind
+	@$(MAKE) -s build IMPL=solutions
+	@harness/memcheck $(patsubst %,%,$(foreach L,$(SEL),$(firstword $(subst -, ,$(L)))))
 
 # Static analysis of every C file: the course library, solutions, starters and the harness's.
 LINT_SRC := $(sort $(wildcard labs/common/*.c solutions/*/*.c labs/*/starter/*.c harness/unit/*.c harness/fuzz/*.c))
@@ -140,7 +153,7 @@ hint run reset solution: deps
 
 # The instructor's packages, into dist/.
 gradescope handout:
-	@harness/package $@
+	@harness/package $(if $(and $(LAB),$(filter gradescope,$@)),--labs $(LAB)) $@
 
 clean:
 	rm -rf build dist
