@@ -6,6 +6,7 @@
 #include <err.h>
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 /* Print "Received Payload: X" where X is what print() shows for the value. */
@@ -60,8 +61,12 @@ static void echo(int conn, size_t max, const char *who)
 		rc = json_dump(value, &out);
 		json_free(value);
 		if (rc < 0 || frame_send(conn, out.data, out.len) < 0) {
-			warn("%s: %s the reply", who, rc < 0 ? "encoding" : "sending");
-			rc = 1; /* reported: nothing more to say below */
+			/* A peer that stopped reading: SO_SNDTIMEO gives EAGAIN. */
+			snprintf(msg, sizeof msg, "%s the reply: %s",
+			         rc < 0 ? "encoding" : "sending",
+			         errno == EAGAIN || errno == EWOULDBLOCK ? "timed out"
+			                                                 : strerror(errno));
+			rc = -1; /* reported below, as the other failures */
 			break;
 		}
 	}

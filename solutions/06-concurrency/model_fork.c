@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/select.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -15,7 +16,7 @@ static size_t nkids, cap;
 
 static void on_child(int sig)
 {
-	(void)sig; /* only to interrupt accept(): the loop reaps */
+	(void)sig; /* only to interrupt pselect(): the loop reaps */
 }
 
 /* Collect every child that has exited: no zombies. */
@@ -36,7 +37,8 @@ int serve_fork(int lfd)
 {
 	struct sockaddr_storage peer;
 	struct sigaction sa;
-	sigset_t stop, old;
+	sigset_t stop, old, chld, waiting;
+	fd_set ready;
 	socklen_t len;
 	pid_t pid;
 	size_t i;
@@ -50,8 +52,22 @@ int serve_fork(int lfd)
 	sigemptyset(&stop);
 	sigaddset(&stop, SIGINT);
 	sigaddset(&stop, SIGTERM);
+	/* SIGCHLD is let in only while pselect() waits: a child that ends
+	 * after reap() and before the wait still wakes it.  Were it let in at
+	 * any time, it could land just before a blocking accept(), and that
+	 * child would stay a zombie until the next client came. */
+	sigemptyset(&chld);
+	sigaddset(&chld, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &chld, &waiting);
 	while (!lab_stop) {
 		reap();
+		FD_ZERO(&ready);
+		FD_SET(lfd, &ready);
+		if (pselect(lfd + 1, &ready, NULL, NULL, NULL, &waiting) < 0) {
+			if (errno == EINTR)
+				continue; /* SIGCHLD (reap), or a stop (the loop ends) */
+			err(1, "pselect");
+		}
 		len = sizeof peer;
 		if ((conn = accept(lfd, (struct sockaddr *)&peer, &len)) < 0) {
 			if (lab_stop || accept_retry())
@@ -81,7 +97,7 @@ int serve_fork(int lfd)
 			 * socket: the parent alone accepts. */
 			signal(SIGINT, SIG_DFL);
 			signal(SIGTERM, SIG_DFL);
-			sigprocmask(SIG_SETMASK, &old, NULL);
+			sigprocmask(SIG_SETMASK, &waiting, NULL);
 			close(lfd);
 			handle_client(conn, (struct sockaddr *)&peer, len);
 			_exit(0);
