@@ -103,7 +103,9 @@ test: deps
 
 test-lab: deps build
 	@test -n "$(SEL)" || { echo "make test-lab: no lab matches LAB=$(LAB) (have: $(LABS))" >&2; exit 2; }
-	@for l in $(SEL); do LAB_BIN=$(CURDIR)/$(call outdir,$$l) harness/bats-run $(if $(FILTER),--filter '$(FILTER)') labs/$$l/$$l.bats || exit 1; done
+	@for l in $(SEL); do LAB_BIN=$(CURDIR)/$(call outdir,$$l) \
+		LAB_IMPL_DESC='IMPL=$(IMPL)$(if $(SANITIZE), SANITIZE=$(SANITIZE))' \
+		harness/bats-run $${FILTER:+--filter "$$FILTER"} labs/$$l/$$l.bats || exit 1; done
 
 # libFuzzer targets (harness/fuzz): the JSON codec, the repr printer, backslashreplace and
 # lesson 04's frame decoder, each built with clang from the sources it tests.
@@ -147,6 +149,7 @@ lint:
 
 # The learner's tools (harness/learn): each takes the lab as LAB=NN; watch finds it alone.
 watch: deps
+	@harness/deps watch || echo "make watch: no inotifywait; checking for changes every second"
 	@harness/learn watch $(LAB)
 hint run reset solution: deps
 	@harness/learn $@ $(LAB)

@@ -11,12 +11,23 @@
 # test reads line by line, expect(1)-style: `expect_stdout REGEX` returns as soon as a
 # matching line arrives, and fails at the deadline (LAB_DEADLINE seconds, default 10) or
 # when the program exits first.  Nothing sleeps; every wait is bounded.
+#
+# A failing test teaches: its name is its intent, printed as "Intent: ..." with the command
+# that runs it alone ("Reproduce: ..."), and assert_wire / assert_bytes show bytes that
+# differ in hex and text from the first differing offset.  LAB_IMPL_DESC, if set, is the
+# make arguments that chose the programs under test (e.g. "IMPL=starter"); without it they
+# are worked out from LAB_BIN.
 
 bats_require_minimum_version 1.5.0
 bats_load_library bats-support
 bats_load_library bats-assert
 
-HARNESS=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+HARNESS=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
+LAB_ROOT=${HARNESS%/*}
+# The test file's path from the top of the repo, for the Reproduce line (worked out now: a
+# test may cd).
+LAB_TEST_FILE=$(cd "$(dirname "$BATS_TEST_FILENAME")" && pwd -P)/${BATS_TEST_FILENAME##*/}
+LAB_TEST_FILE=${LAB_TEST_FILE#"$LAB_ROOT"/}
 LAB_NAME=$(basename "$(dirname "$BATS_TEST_FILENAME")")
 LAB_BIN=${LAB_BIN:-${LAB_BUILD:-$HARNESS/../build}/solutions/$LAB_NAME}
 DEADLINE=${LAB_DEADLINE:-10}
@@ -142,13 +153,83 @@ group_members() {
 # output_of NAME out|err: everything NAME printed so far that a test has read.
 output_of() { cat "$BATS_TEST_TMPDIR/$1.std$2"; }
 
+# --- assertions on bytes ---------------------------------------------------------------
+
+# assert_wire ACTUAL EXPECTED [CONTEXT]: ACTUAL, what the test peer reported (harness/peer.py,
+# one line per step, such as "recv b'ACK: hi'" or "got b'hi'"), is EXPECTED, exactly as
+# assert_equal would say.  The difference is in the message: where a line carries bytes,
+# the bytes the program under test put on the wire are shown in hex and text beside the
+# expected ones, with the first differing offset.  CONTEXT (e.g. "--model fork") is added.
+assert_wire() {
+	[[ $1 == "$2" ]] && return 0
+	"$PYTHON" "$HARNESS/wire.py" lines "$2" "$1" ${3+--context "$3"} | fail
+}
+
+# assert_bytes EXPECTED_FILE ACTUAL_FILE [WHAT]: the two files hold the same bytes; if not,
+# fail with both in hex and text around the first differing offset.  WHAT says whose bytes
+# they are ("the client's first datagram").
+assert_bytes() {
+	cmp -s -- "$1" "$2" && return 0
+	if [[ ! -r $1 || ! -r $2 ]]; then
+		fail "assert_bytes: cannot read '$1' or '$2'"
+		return 1
+	fi
+	"$PYTHON" "$HARNESS/wire.py" diff "$1" "$2" ${3+--what "$3"} | fail
+}
+
+# --- a failure that teaches --------------------------------------------------------------
+
+# lab_filter_regex NAME: a regular expression that selects the test named NAME, and only it,
+# through bats --filter, that can sit between single quotes in a shell command and in the
+# Makefile's FILTER.  bats matches the name as the .bats file writes it, before the shell
+# has read it: a name that shows as \xNN may be written \\xNN there, a " as \", a $ as \$,
+# and the regex accepts both.  ' $ and ` become ".": then it needs no quoting, and make,
+# which expands $ in FILTER, finds none but the final anchor (which it leaves alone).
+lab_filter_regex() {
+	local name=$1 re='^' c i
+	for ((i = 0; i < ${#name}; i++)); do
+		c=${name:i:1}
+		case $c in
+		\\) re+='\\\\?' ;;
+		'"') re+='\\?"' ;;
+		'.' | '[' | ']' | '(' | ')' | '*' | '+' | '?' | '{' | '}' | '|' | '^') re+="\\$c" ;;
+		"'") re+='.' ;;
+		'$' | '`') re+='\\?.' ;;
+		*) re+=$c ;;
+		esac
+	done
+	printf '%s$\n' "$re"
+}
+
+# lab_reproduce: the command that runs the current test alone, from the top of the repo.
+lab_reproduce() {
+	local filter impl=${LAB_IMPL_DESC:-} kind
+	filter=$(lab_filter_regex "$BATS_TEST_DESCRIPTION")
+	if [[ $LAB_TEST_FILE != labs/[0-9][0-9]-*/*.bats ]]; then
+		echo "harness/bats-run --filter '$filter' $LAB_TEST_FILE"
+		return
+	fi
+	if [[ -z $impl && $LAB_BIN =~ /(sanitize-([^/]+)/)?(starter|solutions)/$LAB_NAME/?$ ]]; then
+		kind=${BASH_REMATCH[3]}
+		impl="IMPL=$kind${BASH_REMATCH[2]:+ SANITIZE=${BASH_REMATCH[2]//-/,}}"
+	fi
+	if [[ -n $impl ]]; then
+		echo "make test-lab LAB=${LAB_NAME%%-*} $impl FILTER='$filter'"
+	else # programs built elsewhere: name them
+		echo "LAB_BIN=$LAB_BIN harness/bats-run --filter '$filter' $LAB_TEST_FILE"
+	fi
+}
+
 teardown() {
 	local name
 	for name in "${SPAWNED[@]}"; do
 		finish "$name" KILL
 	done
-	# On failure, show what each program printed: bats prints this output with the failure.
+	# On failure, say what the test wanted and how to run it alone, then show what each
+	# program printed: bats prints this output with the failure (and the board shows it).
 	if [[ -z ${BATS_TEST_COMPLETED:-} ]]; then
+		echo "Intent: $BATS_TEST_DESCRIPTION"
+		echo "Reproduce: $(lab_reproduce)"
 		for name in "${SPAWNED[@]}"; do
 			for s in stdout stderr; do
 				echo "--- $name $s ---"

@@ -17,7 +17,7 @@ load '../../harness/lab'
 	start_server
 	run peer connect "$HOST" "$PORT" 'send:Hello, Server' recv
 	assert_success
-	assert_output "recv b'ACK: Hello, Server'"
+	assert_wire "$output" "recv b'ACK: Hello, Server'"
 }
 
 @test "server prints 'Connection from (IP, PORT)' with the client's address and port" {
@@ -41,7 +41,7 @@ load '../../harness/lab'
 	start_server
 	run peer connect "$HOST" "$PORT" send:one recv send:two recv
 	assert_success
-	assert_output "recv b'ACK: one'
+	assert_wire "$output" "recv b'ACK: one'
 recv b'ACK: two'"
 	expect_stdout '^Received: '
 	assert_equal "$LINE" "Received: one"
@@ -54,15 +54,15 @@ recv b'ACK: two'"
 	# shut = "nothing more from me"; recvall waits for the server's close (EOF).
 	run peer connect "$HOST" "$PORT" send:bye shut recvall
 	assert_success
-	assert_output "recvall b'ACK: bye'"
+	assert_wire "$output" "recvall b'ACK: bye'"
 }
 
 @test "server serves the next client after the first one leaves" {
 	start_server
 	run peer connect "$HOST" "$PORT" send:first shut recvall
-	assert_output "recvall b'ACK: first'"
+	assert_wire "$output" "recvall b'ACK: first'"
 	run peer connect "$HOST" "$PORT" send:second shut recvall
-	assert_output "recvall b'ACK: second'"
+	assert_wire "$output" "recvall b'ACK: second'"
 	expect_stdout '^Connection from '
 	expect_stdout '^Received: first$'
 	expect_stdout '^Connection from '
@@ -77,7 +77,7 @@ recv b'ACK: two'"
 	a476=${a1024:0:476}
 	run peer connect "$HOST" "$PORT" "send:$a1024$a476" shut recvall
 	assert_success
-	assert_output "recvall b'ACK: ${a1024}ACK: ${a476}'"
+	assert_wire "$output" "recvall b'ACK: ${a1024}ACK: ${a476}'"
 	expect_stdout '^Received: '
 	assert_equal "$LINE" "Received: $a1024"
 }
@@ -86,11 +86,11 @@ recv b'ACK: two'"
 	start_server
 	run peer connect "$HOST" "$PORT" 'send:caf\xc3\xa9 \xff\xfe!' shut recvall
 	assert_success
-	assert_output "recvall b'ACK: caf\\xc3\\xa9 \\xff\\xfe!'"
+	assert_wire "$output" "recvall b'ACK: caf\\xc3\\xa9 \\xff\\xfe!'"
 	expect_stdout '^Received: '
 	assert_equal "$LINE" 'Received: café \xff\xfe!'
 	run peer connect "$HOST" "$PORT" send:still shut recvall
-	assert_output "recvall b'ACK: still'"
+	assert_wire "$output" "recvall b'ACK: still'"
 }
 
 @test "server exits 0 on SIGTERM" {
@@ -142,7 +142,7 @@ fake_server() {
 	assert_success
 	assert_output 'Server replied: ACK: Hello, Server'
 	expect_line fake out '^got '
-	assert_equal "$LINE" "got b'Hello, Server'"
+	assert_wire "$LINE" "got b'Hello, Server'"
 }
 
 @test "client closes the connection after the reply" {
@@ -151,7 +151,7 @@ fake_server() {
 	assert_success
 	assert_output 'Server replied: ok'
 	expect_line fake out '^rest '
-	assert_equal "$LINE" "rest b''"
+	assert_wire "$LINE" "rest b''"
 }
 
 @test "client --message sends exactly the message's bytes" {
@@ -160,7 +160,7 @@ fake_server() {
 	assert_success
 	assert_output 'Server replied: ok'
 	expect_line fake out '^got '
-	assert_equal "$LINE" "got b'h\\xc3\\xa9llo, w\\xc3\\xb6rld'"
+	assert_wire "$LINE" "got b'h\\xc3\\xa9llo, w\\xc3\\xb6rld'"
 }
 
 @test "client prints reply bytes that are not UTF-8 as \\xNN" {

@@ -17,7 +17,7 @@ load '../../harness/lab'
 	start_server
 	run peer udp "$HOST" "$PORT" 'send:Hello via UDP' recv
 	assert_success
-	assert_output "recv b'Message received'"
+	assert_wire "$output" "recv b'Message received'"
 }
 
 @test "server prints 'Received TEXT from (IP, PORT)' with the sender's address and port" {
@@ -33,8 +33,8 @@ load '../../harness/lab'
 	start_server
 	run peer udp "$HOST" "$PORT" port send:Hello send:World recv recv
 	assert_success
-	assert_line --index 1 "recv b'Message received'"
-	assert_line --index 2 "recv b'Message received'"
+	assert_wire "${lines[1]-}" "recv b'Message received'"
+	assert_wire "${lines[2]-}" "recv b'Message received'"
 	expect_stdout '^Received '
 	assert_equal "$LINE" "Received Hello from ('127.0.0.1', ${lines[0]#port })"
 	expect_stdout '^Received '
@@ -48,7 +48,7 @@ load '../../harness/lab'
 	a1024=${a1024// /a}
 	run peer udp "$HOST" "$PORT" "send:${a1024}bbbbbbbb" recv
 	assert_success
-	assert_output "recv b'Message received'"
+	assert_wire "$output" "recv b'Message received'"
 	expect_stdout '^Received '
 	assert_equal "$LINE" "Received $a1024 from ${LINE##* from }"
 }
@@ -57,7 +57,7 @@ load '../../harness/lab'
 	start_server
 	run peer udp "$HOST" "$PORT" send: recv
 	assert_success
-	assert_output "recv b'Message received'"
+	assert_wire "$output" "recv b'Message received'"
 	expect_stdout '^Received '
 	[[ $LINE =~ ^"Received  from ('127.0.0.1', "[0-9]+")"$ ]] || fail "got: $LINE"
 }
@@ -108,7 +108,7 @@ fake_server() {
 	assert_success
 	assert_output 'Response: Message received'
 	expect_line fake out '^got '
-	assert_equal "$LINE" "got b'Hello via UDP'"
+	assert_wire "$LINE" "got b'Hello via UDP'"
 }
 
 @test "client --message sends exactly the message's bytes" {
@@ -117,7 +117,7 @@ fake_server() {
 	assert_success
 	assert_output 'Response: ok'
 	expect_line fake out '^got '
-	assert_equal "$LINE" "got b'h\\xc3\\xa9llo, w\\xc3\\xb6rld'"
+	assert_wire "$LINE" "got b'h\\xc3\\xa9llo, w\\xc3\\xb6rld'"
 }
 
 @test "client prints a reply that is not UTF-8 with \\xNN" {

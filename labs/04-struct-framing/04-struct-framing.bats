@@ -126,8 +126,8 @@ lines"
 	run peer connect "$HOST" "$PORT" 'frame:{"b":1,  "a" : [1.50, 1E5, "é", -0]}' recvframe \
 		'frame:[]' recvframe
 	assert_success
-	assert_line --index 0 "frame b'{\"b\": 1, \"a\": [1.5, 100000.0, \"\\\\u00e9\", 0]}'"
-	assert_line --index 1 "frame b'[]'"
+	assert_wire "${lines[0]-}" "frame b'{\"b\": 1, \"a\": [1.5, 100000.0, \"\\\\u00e9\", 0]}'"
+	assert_wire "${lines[1]-}" "frame b'[]'"
 	expect_stdout '^Received Payload: '
 	assert_equal "$LINE" "Received Payload: {'b': 1, 'a': [1.5, 100000.0, 'é', 0]}"
 }
@@ -137,7 +137,7 @@ lines"
 	run peer connect "$HOST" "$PORT" 'send:\x00\x00\x00\x011\x00\x00\x00\x012\x00\x00\x00\x013' \
 		recvframe recvframe recvframe
 	assert_success
-	assert_output "frame b'1'
+	assert_wire "$output" "frame b'1'
 frame b'2'
 frame b'3'"
 }
@@ -149,7 +149,7 @@ frame b'3'"
 	assert_output "eof"
 	expect_stderr 'closed'
 	run peer connect "$HOST" "$PORT" 'frame:"next"' recvframe
-	assert_output "frame b'\"next\"'"
+	assert_wire "$output" "frame b'\"next\"'"
 }
 
 @test "server --echo drops a client that stalls mid-frame after --timeout, then serves others" {
@@ -158,7 +158,7 @@ frame b'3'"
 	expect_line stalled out "^recvall b''$" # the server closed it
 	expect_stderr 'connection closed$'
 	run peer connect "$HOST" "$PORT" 'frame:1' recvframe
-	assert_output "frame b'1'"
+	assert_wire "$output" "frame b'1'"
 }
 
 @test "server --echo exits 0 on SIGTERM" {
@@ -190,7 +190,7 @@ fake_server() {
 	run client --port "$FPORT"
 	assert_success
 	expect_line fake out '^all '
-	assert_equal "$LINE" "all b'\\x00\\x00\\x00%$HELLO'" # 37 bytes: '%' is 0x25
+	assert_wire "$LINE" "all b'\\x00\\x00\\x00%$HELLO'" # 37 bytes: '%' is 0x25
 }
 
 @test "client re-encodes each document as json.dumps(json.loads(text)) and sends them in order" {
@@ -198,7 +198,7 @@ fake_server() {
 	run client --port "$FPORT" '{"b":1,  "a" : [1.50, 1E5, "é", 1e400]}' '"x"'
 	assert_success
 	expect_line fake out '^all '
-	assert_equal "$LINE" "all b'\\x00\\x00\\x002{\"b\": 1, \"a\": [1.5, 100000.0, \"\\\\u00e9\", Infinity]}\\x00\\x00\\x00\\x03\"x\"'"
+	assert_wire "$LINE" "all b'\\x00\\x00\\x002{\"b\": 1, \"a\": [1.5, 100000.0, \"\\\\u00e9\", Infinity]}\\x00\\x00\\x00\\x03\"x\"'"
 }
 
 @test "client refuses a document that is not JSON: exit 2, one line, nothing sent" {
@@ -210,7 +210,7 @@ fake_server() {
 	run client --port "$FPORT" '[2]'
 	assert_success
 	expect_line fake out '^all '
-	assert_equal "$LINE" "all b'\\x00\\x00\\x00\\x03[2]'"
+	assert_wire "$LINE" "all b'\\x00\\x00\\x00\\x03[2]'"
 }
 
 @test "client --echo prints each reply as 'Received Payload: X'" {

@@ -39,7 +39,7 @@ refused() {
 	start_server
 	run peer connect "$HOST" "$PORT" port challenge answer:md5 recvall
 	assert_success
-	assert_line "recvall b'Access Granted'"
+	assert_wire "${output##*$'\n'}" "recvall b'Access Granted'"
 	expect_stdout '^Client '
 	assert_equal "$LINE" "Client ('127.0.0.1', ${lines[0]#port }) authenticated successfully."
 }
@@ -48,7 +48,7 @@ refused() {
 	start_server --digest sha256 --key-file "$KEY"
 	run peer connect "$HOST" "$PORT" challenge "answer:sha256:$KEY" recvall
 	assert_success
-	assert_line "recvall b'Access Granted'"
+	assert_wire "${output##*$'\n'}" "recvall b'Access Granted'"
 	run output_of server err
 	refute_output --partial 'demo key'
 }
@@ -77,7 +77,7 @@ refused() {
 	expect_line stalled out "^recvall b''$"
 	expect_stdout 'failed authentication\.$'
 	run peer connect "$HOST" "$PORT" challenge answer:md5 recvall
-	assert_line "recvall b'Access Granted'"
+	assert_wire "${output##*$'\n'}" "recvall b'Access Granted'"
 }
 
 @test "server fails a client that drips its answer slower than --timeout allows in all" {
@@ -92,8 +92,8 @@ refused() {
 	run peer connect "$HOST" "$PORT" challenge answer:md5 recvall reconnect \
 		challenge answer-previous:md5 recvall
 	assert_success
-	assert_line --index 1 "recvall b'Access Granted'"
-	assert_line --index 3 "recvall b''"
+	assert_wire "${lines[1]-}" "recvall b'Access Granted'"
+	assert_wire "${lines[3]-}" "recvall b''"
 	expect_stdout 'authenticated successfully\.$'
 	expect_stdout 'failed authentication\.$'
 }
@@ -109,7 +109,7 @@ refused() {
 	run peer connect "$HOST" "$PORT" challenge cut:7 answer:md5 close
 	expect_stdout 'failed authentication\.$'
 	run peer connect "$HOST" "$PORT" challenge answer:md5 recvall
-	assert_line "recvall b'Access Granted'"
+	assert_wire "${output##*$'\n'}" "recvall b'Access Granted'"
 }
 
 @test "server sends a new random 32-byte challenge every time" {

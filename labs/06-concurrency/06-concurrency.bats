@@ -36,7 +36,7 @@ many_clients() {
 		start_server --model "$model"
 		run peer connect "$HOST" "$PORT" 'send: \t hello, wörld! \r\n ' recvall
 		assert_success
-		assert_output "recvall b'HELLO, W\\xc3\\xb6RLD!'"
+		assert_wire "$output" "recvall b'HELLO, W\\xc3\\xb6RLD!'" "--model $model"
 		expect_stdout '^Received from '
 		assert_equal "$LINE ($model)" "Received from 127.0.0.1 ($model)"
 		finish server TERM
@@ -47,7 +47,7 @@ many_clients() {
 	for model in $(models); do
 		start_server --model "$model"
 		run peer connect "$HOST" "$PORT" 'send:\x0b\x0c\x00a\x1c\x0b' recvall
-		assert_output "recvall b'\\x00A\\x1c'"
+		assert_wire "$output" "recvall b'\\x00A\\x1c'" "--model $model"
 		finish server TERM
 	done
 }
@@ -57,7 +57,7 @@ many_clients() {
 		start_server --model "$model"
 		run peer connect "$HOST" "$PORT" shut recvall
 		assert_success
-		assert_output "recvall b''"
+		assert_wire "$output" "recvall b''" "--model $model"
 		expect_stdout '^Received from 127\.0\.0\.1$'
 		finish server TERM
 	done
@@ -131,7 +131,7 @@ many_clients() {
 	assert_success
 	assert_output 'Received: PART ONE, '
 	expect_line fake out '^got '
-	assert_equal "$LINE" "got b'part one'"
+	assert_wire "$LINE" "got b'part one'"
 }
 
 @test "client works against the seed's ThreadingTCPServer" {
