@@ -1,0 +1,408 @@
+"""Test results: read bats' TAP and pytest's JUnit XML, score them by the rubric, and write
+the outputs: Gradescope's results.json, report.txt, junit.xml, and the batch's gradebook.csv."""
+import csv
+import json
+import os
+import re
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass, field
+
+OUTPUT_MAX = 6000  # characters of diagnostics kept per test
+
+# A port the test harness itself could not get (its own Python sockets: peer.py, proxy.py,
+# the conformance tests) is the machine's fault, not the submission's: "not graded".  The C
+# programs report a bind failure as "bind: Address already in use", which does not match.
+HARNESS_PORT_ERROR = re.compile(r"OSError: \[Errno (98|99)\]")
+
+
+# What XML 1.0 cannot carry at all, even escaped; a program's output may hold any of it.
+XML_BAD = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def xml_text(text):
+    return XML_BAD.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+
+
+def clip(text, limit=OUTPUT_MAX):
+    return text if len(text) <= limit else text[:limit] + f"\n[... {len(text) - limit} more characters]"
+
+
+@dataclass
+class Test:
+    name: str
+    passed: bool
+    output: str = ""
+    skipped: bool = False
+    seconds: float = 0.0
+
+
+@dataclass
+class Part:
+    kind: str  # "bats" or "conformance"
+    points: float
+    tests: list = field(default_factory=list)
+    infra: str = None  # why this part could not be graded
+    note: str = None  # e.g. "the run took more than 600 s"
+    seconds: float = 0.0
+
+    def counted(self):
+        return [t for t in self.tests if not t.skipped]
+
+    def each(self):
+        n = len(self.counted())
+        return self.points / n if n else 0.0
+
+    def score(self):
+        return self.each() * sum(t.passed for t in self.counted())
+
+
+@dataclass
+class Lab:
+    name: str
+    points: float
+    status: str = "graded"  # graded, compile_error, missing, not_graded, rejected
+    parts: list = field(default_factory=list)
+    build_output: str = ""
+    infra: str = None
+    notes: list = field(default_factory=list)
+    seconds: float = 0.0
+    pending: int = 0  # parts still running
+
+    def score(self):
+        """Points earned; None when not graded (it counts neither for nor against)."""
+        if self.status == "not_graded":
+            return None
+        if self.status != "graded":
+            return 0.0
+        return sum(p.score() for p in self.parts)
+
+
+# --- bats -------------------------------------------------------------------------------
+
+def bats_names(bats_file, pattern):
+    """The names of a bats file's tests, in order, that pattern selects (for those a run
+    did not get to)."""
+    try:
+        with open(bats_file, encoding="utf-8") as f:
+            names = re.findall(r'^@test "(.*)" \{', f.read(), re.M)
+    except OSError:
+        return []
+    names = [n.replace('\\"', '"').replace("\\\\", "\\") for n in names]
+    return [n for n in names if not pattern or re.search(pattern, n)]
+
+
+def parse_tap(text):
+    """bats' TAP: (plan or None, {number: Test}).  A number reported twice must pass both
+    times: a program under test that writes forged TAP lines cannot turn a failure into a
+    pass, since bats' own line for that test is there too."""
+    plan, tests, current = None, {}, None
+    for line in text.splitlines():
+        m = re.match(r"^1\.\.(\d+)$", line)
+        if m and plan is None:
+            plan = int(m.group(1))
+            continue
+        m = re.match(r"^(not )?ok (\d+) (.*)$", line)
+        if m:
+            ok, num, name = not m.group(1), int(m.group(2)), m.group(3)
+            skipped = False
+            s = re.match(r"^(.*?) # skip\b", name)
+            if s:
+                name, skipped = s.group(1), True
+            if num in tests:
+                tests[num].passed = tests[num].passed and ok
+            else:
+                tests[num] = Test(name, ok, skipped=skipped)
+            current = tests[num] if not ok else None
+        elif current is not None and line.startswith("#"):
+            if len(current.output) < OUTPUT_MAX:
+                current.output += line[2:] + "\n"
+    return plan, tests
+
+
+def score_bats(part, result, names, timeout):
+    """Fill part from a bats run's Result."""
+    part.seconds = result.seconds
+    if result.infra:
+        part.infra = result.infra
+        return
+    plan, tests = parse_tap(result.output)
+    if plan is None:
+        part.infra = (f"bats did not start its tests (status {result.status})"
+                      + (" within the time limit" if result.timed_out else "") + ":\n"
+                      + clip(result.output.strip()[-3000:], 3000))
+        return
+    if not result.timed_out and sorted(tests) != list(range(1, plan + 1)):
+        part.infra = (f"bats stopped after {len(tests)} of {plan} tests (status "
+                      f"{result.status}): the test runner crashed\n"
+                      + clip(result.output.strip()[-3000:], 3000))
+        return
+    for num in range(1, plan + 1):
+        t = tests.get(num)
+        if t is None:  # the run's time ran out first
+            name = names[num - 1] if num - 1 < len(names) and len(names) == plan else f"test {num}"
+            t = Test(name, False, f"not run: the bats run took more than {timeout:g} s\n")
+        part.tests.append(t)
+    if result.timed_out:
+        part.note = f"the bats run took more than {timeout:g} s; the tests it did not reach score 0"
+    for t in part.tests:
+        if not t.passed and HARNESS_PORT_ERROR.search(t.output):
+            part.infra = f"the test harness could not get a port in '{t.name}':\n{t.output}"
+
+
+# --- pytest -----------------------------------------------------------------------------
+
+def parse_junit(path):
+    """pytest's JUnit XML: [Test], or None if there is none to read."""
+    try:
+        root = ET.parse(path).getroot()
+    except (OSError, ET.ParseError):
+        return None
+    tests = []
+    for case in root.iter("testcase"):
+        t = Test(case.get("name", "?"), True, seconds=float(case.get("time") or 0))
+        for child in case:
+            if child.tag in ("failure", "error"):
+                t.passed = False
+                what = "error" if child.tag == "error" else "failed"
+                t.output += f"[{what}] {child.get('message', '')}\n{child.text or ''}\n"
+            elif child.tag == "skipped":
+                t.skipped = True
+                t.output += f"[skipped] {child.get('message', '')}\n"
+        t.output = clip(t.output)
+        tests.append(t)
+    return tests
+
+
+VERBOSE = re.compile(r"^\S+::(\S+(?:\[.*?\])?) (PASSED|FAILED|ERROR|SKIPPED|XFAIL|XPASS)\b")
+
+
+def score_pytest(part, result, junit, timeout):
+    part.seconds = result.seconds
+    if result.infra:
+        part.infra = result.infra
+        return
+    tests = None if result.timed_out else parse_junit(junit)
+    if tests is None and not result.timed_out:
+        part.infra = (f"pytest ended (status {result.status}) without a report: the test runner "
+                      f"crashed\n" + clip(result.output.strip()[-3000:], 3000))
+        return
+    if result.status in (2, 3, 4, 5):
+        # Interrupted or collection errors, internal error, usage error, nothing collected:
+        # the conformance suite could not run, whatever the submission does.
+        why = {2: "was interrupted (collection errors?)", 3: "hit an internal error",
+               4: "was called wrongly", 5: "collected no tests (conformance_filter?)"}
+        part.infra = (f"pytest {why[result.status]}\n"
+                      + clip(result.output.strip()[-3000:], 3000))
+        return
+    if tests is None:
+        # Out of time: no XML.  What pytest -v printed says which tests ended and how.
+        tests, seen = [], {}
+        for line in result.output.splitlines():
+            m = VERBOSE.match(line)
+            if m:
+                t = seen.get(m.group(1))
+                if t is None:
+                    t = seen[m.group(1)] = Test(m.group(1), True)
+                    tests.append(t)
+                if m.group(2) in ("FAILED", "ERROR"):
+                    t.passed = False
+                    t.output = "failed (details lost: the run was stopped)\n"
+                elif m.group(2) == "SKIPPED":
+                    t.skipped = True
+        m = re.search(r"^collected (\d+) items?(?: / (\d+) deselected)?", result.output, re.M)
+        total = int(m.group(1)) - int(m.group(2) or 0) if m else len(tests)
+        for i in range(len(tests), total):
+            tests.append(Test(f"test {i + 1} (not reached)", False,
+                              f"not run: the conformance run took more than {timeout:g} s\n"))
+        part.note = (f"the conformance run took more than {timeout:g} s; the tests it did not "
+                     f"finish score 0")
+    part.tests = tests
+    for t in tests:
+        if not t.passed and HARNESS_PORT_ERROR.search(t.output):
+            part.infra = f"the test harness could not get a port in '{t.name}':\n{t.output}"
+
+
+# --- outputs ----------------------------------------------------------------------------
+
+def fmt(x):
+    return f"{x:.2f}".rstrip("0").rstrip(".") if x is not None else "-"
+
+
+def totals(labs):
+    """(score, max_score) over the labs that were graded."""
+    graded = [lab for lab in labs if lab.score() is not None]
+    return sum(lab.score() for lab in graded), sum(lab.points for lab in graded)
+
+
+def lab_summary(lab):
+    if lab.status == "compile_error":
+        return "does not compile"
+    if lab.status == "missing":
+        return "nothing submitted"
+    if lab.status == "rejected":
+        return "submission rejected"
+    if lab.status == "not_graded":
+        return "NOT GRADED: infrastructure error"
+    bits = []
+    for p in lab.parts:
+        c = p.counted()
+        bits.append(f"{p.kind} {sum(t.passed for t in c)}/{len(c)}")
+    return ", ".join(bits)
+
+
+def summary(sub):
+    score, max_score = totals(sub.labs)
+    lines = [f"Submission: {sub.name}", f"Score: {fmt(score)} / {fmt(max_score)}"]
+    if sub.rejected:
+        lines.append(f"REJECTED: {sub.rejected}")
+    bad = [lab.name for lab in sub.labs if lab.status == "not_graded"]
+    if bad:
+        lines.append(f"NOT GRADED (infrastructure error, not counted; ask your instructor): "
+                     f"{', '.join(bad)}")
+    lines.append("")
+    for lab in sub.labs:
+        lines.append(f"  {lab.name:<22} {fmt(lab.score()):>6} / {fmt(lab.points):<5} "
+                     f"{lab_summary(lab)}")
+    return "\n".join(lines)
+
+
+def lab_details(lab):
+    """The part of the report about one lab: what failed, and why."""
+    out = [f"== {lab.name}: {fmt(lab.score())} / {fmt(lab.points)} ({lab_summary(lab)}) =="]
+    out += [f"  {n}" for n in lab.notes]
+    if lab.status == "compile_error":
+        out += ["", "The compiler says:", "", lab.build_output.rstrip()]
+    if lab.infra:
+        out += ["", f"Not graded: {lab.infra}"]
+    for p in lab.parts:
+        out.append("")
+        if p.infra:
+            out.append(f"-- {p.kind}: not graded: {p.infra}")
+            continue
+        c = p.counted()
+        out.append(f"-- {p.kind}: {sum(t.passed for t in c)} of {len(c)} passed, "
+                   f"{fmt(p.score())} / {fmt(p.points)} points, {p.seconds:.0f} s")
+        if p.note:
+            out.append(f"   {p.note}")
+        for t in p.tests:
+            mark = "skip" if t.skipped else ("ok  " if t.passed else "FAIL")
+            out.append(f"   {mark} {t.name}")
+            if not t.passed and t.output.strip():
+                out += ["        " + line for line in t.output.rstrip().splitlines()]
+    return "\n".join(out)
+
+
+def gradescope(sub, rubric, isolation, seconds):
+    """Gradescope's results.json for one submission."""
+    vis = rubric.grade["visibility"]
+    tests = []
+    for lab in sub.labs:
+        def entry(name, score, max_score, output, status):
+            tests.append({"name": name, "score": round(score, 4), "max_score": round(max_score, 4),
+                          "status": status, "output": output, "visibility": vis})
+        if lab.status == "rejected":
+            entry(f"{lab.name}: submission rejected", 0, lab.points, sub.rejected, "failed")
+        elif lab.status == "missing":
+            entry(f"{lab.name}: nothing submitted", 0, lab.points, "\n".join(lab.notes), "failed")
+        elif lab.status == "compile_error":
+            entry(f"{lab.name}: build", 0, lab.points,
+                  "Does not compile. The compiler says:\n\n" + lab.build_output, "failed")
+        elif lab.status == "not_graded":
+            entry(f"{lab.name}: NOT GRADED (infrastructure error)", 0, 0,
+                  "This lab could not be graded because of a problem with the grader, not with "
+                  "your code; it does not count. Please tell your instructor.\n\n"
+                  + clip(lab_details(lab), 20000), "failed")
+        else:
+            for p in lab.parts:
+                each = p.each()
+                for t in p.counted():
+                    entry(f"{lab.name} {p.kind}: {t.name}", each if t.passed else 0, each,
+                          "" if t.passed else t.output, "passed" if t.passed else "failed")
+    score, max_score = totals(sub.labs)
+    return {
+        "score": round(score, 4),
+        "max_score": round(max_score, 4),
+        "execution_time": round(seconds),
+        "output": summary(sub) + f"\n\nSandbox: {isolation}\n",
+        "output_format": "text",
+        "test_output_format": "text",
+        "tests": tests,
+        "extra_data": {"labs": {lab.name: {"status": lab.status, "score": lab.score(),
+                                           "max_score": lab.points,
+                                           "seconds": round(lab.seconds, 1)}
+                                for lab in sub.labs},
+                       "rejected": sub.rejected, "sandbox": isolation},
+    }
+
+
+def junit(sub):
+    """JUnit XML: one testsuite per lab, one testcase per test (the build if it failed)."""
+    suites = ET.Element("testsuites", name=xml_text(sub.name))
+    for lab in sub.labs:
+        suite = ET.SubElement(suites, "testsuite", name=lab.name)
+        n = fails = errors = 0
+
+        def case(classname, name, seconds=0.0, failure=None, error=None, skipped=None):
+            nonlocal n, fails, errors
+            n += 1
+            c = ET.SubElement(suite, "testcase", classname=classname, name=xml_text(name),
+                              time=f"{seconds:.3f}")
+            for tag, text in (("failure", failure), ("error", error)):
+                if text is not None:
+                    text = xml_text(text)
+                    ET.SubElement(c, tag, message=text.split("\n", 1)[0][:200]).text = text
+            fails += failure is not None
+            errors += error is not None
+            if skipped is not None:
+                ET.SubElement(c, "skipped", message=xml_text(skipped[:200]))
+
+        if lab.status in ("rejected", "missing"):
+            case(lab.name, "submission", failure=sub.rejected or "\n".join(lab.notes))
+        elif lab.status == "compile_error":
+            case(lab.name, "build", failure="does not compile\n" + lab.build_output)
+        for p in lab.parts:
+            if p.infra:
+                case(f"{lab.name}.{p.kind}", "not graded", error=p.infra)
+                continue
+            for t in p.tests:
+                case(f"{lab.name}.{p.kind}", t.name, t.seconds,
+                     failure=None if t.passed or t.skipped else (t.output or "failed"),
+                     skipped=t.output if t.skipped else None)
+        if lab.infra and not any(p.infra for p in lab.parts):
+            case(lab.name, "not graded", error=lab.infra)
+        suite.set("tests", str(n))
+        suite.set("failures", str(fails))
+        suite.set("errors", str(errors))
+    ET.indent(suites)
+    return ET.tostring(suites, encoding="unicode", xml_declaration=True) + "\n"
+
+
+def write_submission(sub, rubric, isolation, seconds, out_dir):
+    os.makedirs(out_dir, exist_ok=True)
+    with open(os.path.join(out_dir, "results.json"), "w", encoding="utf-8") as f:
+        json.dump(gradescope(sub, rubric, isolation, seconds), f, indent=1, ensure_ascii=False)
+        f.write("\n")
+    report = [summary(sub), "", f"Sandbox: {isolation}", f"Rubric: {rubric.path}",
+              f"Time: {seconds:.0f} s", ""]
+    report += [lab_details(lab) + "\n" for lab in sub.labs]
+    with open(os.path.join(out_dir, "report.txt"), "w", encoding="utf-8") as f:
+        f.write("\n".join(report))
+    with open(os.path.join(out_dir, "junit.xml"), "w", encoding="utf-8") as f:
+        f.write(junit(sub))
+
+
+def write_gradebook(subs, labs, path):
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f)
+        w.writerow(["submission", *labs, "total", "max_score", "status"])
+        for sub in subs:
+            by_name = {lab.name: lab for lab in sub.labs}
+            cells = []
+            for name in labs:
+                s = by_name[name].score()
+                cells.append("not graded" if s is None else fmt(s))
+            score, max_score = totals(sub.labs)
+            bad = [lab.name for lab in sub.labs if lab.status == "not_graded"]
+            status = ("rejected: " + sub.rejected if sub.rejected
+                      else "incomplete: not graded: " + " ".join(bad) if bad else "ok")
+            w.writerow([sub.name, *cells, fmt(score), fmt(max_score), status])
