@@ -49,8 +49,9 @@ OPTIONS
     --out DIR        where the results go (default ./grades)
     --jobs N         labs graded side by side (default: the number of CPUs)
     --rubric FILE    the rubric (default harness/rubric.ini; its comments give the format)
-    --uid-base UID   as root, the programs of parallel slot k run as uid UID+k, which must
-                     be nobody's (default 1990000000)
+    --uid-base UID   as root, the programs of parallel slot k run as uid UID+k (default
+                     1990000000); uids that are a user's or busy are skipped, and a grader
+                     running at the same time takes the next range of 256
     --no-namespaces  no network, PID or mount namespace, as on a machine that does not
                      allow them (such as a container without CAP_SYS_ADMIN): to try that
     --keep-scratch   keep the scratch directory (for debugging the grader)

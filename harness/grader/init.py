@@ -3,7 +3,8 @@
 test run of a submission through it.
 
     python3 init.py [--loopback] [--private-tmp KEEP --host-mntns INODE] [--writable DIR]...
-                    [--uid UID] [--rlimit NAME=N]... [--errfd FD] [--cwd DIR] -- COMMAND...
+                    [--uid UID | --drop-caps] [--rlimit NAME=N]... [--errfd FD] [--cwd DIR]
+                    -- COMMAND...
 
 Started under `unshare --net --pid --fork --mount-proc` it is PID 1 of the sandbox; without
 namespaces it is a plain parent process.  Either way it:
