@@ -57,6 +57,9 @@ LABS = {
     "04-echo": ("04-struct-framing", ["--echo", "--timeout", str(TIMEOUT),
                                       "--max-frame", str(MAX_FRAME)], ["--echo"]),
     "05": ("05-hmac-auth", ["--timeout", str(TIMEOUT)], []),
+    # Every length allowed: what a 4 GiB announcement costs before its bytes come.
+    "04-no-limit": ("04-struct-framing", ["--echo", "--timeout", "30",
+                                          "--max-frame", "4294967295"], ["--echo"]),
 }
 for _model in MODELS:
     LABS[f"06-{_model}"] = ("06-concurrency", ["--model", _model] + (
@@ -353,7 +356,7 @@ def stuff_until_stuck(s, chunk, quiet=0.2):
 
 def msg(server, s, text):
     """The stderr line of lessons 04 and 05: 'server: ('127.0.0.1', PORT): text'."""
-    suffix = "; connection closed" if server.target == "04-echo" else ""
+    suffix = "; connection closed" if "--echo" in LABS[server.target][1] else ""
     return f"server: {peer(s)}: {text}{suffix}"
 
 
@@ -376,6 +379,44 @@ def test_announced_length_4gib(start, target):
     """0xFFFFFFFF in the header: refused before any payload is read or allocated."""
     bad_frame(start(target), b"\xff\xff\xff\xff",
               rf"frame of 4294967295 bytes is over the limit of {MAX_FRAME} \(--max-frame\)")
+
+
+def vm_size(pid):
+    """The process's virtual memory in bytes: malloc'd memory counts here at once, even
+    memory never touched (which RSS would not show)."""
+    with open(f"/proc/{pid}/status") as f:
+        kib = re.search(r"^VmSize:\s+(\d+) kB$", f.read(), re.M)
+    return int(kib.group(1)) * 1024
+
+
+def tcp_rx_queue(local_port, remote_port):
+    """Bytes waiting to be read on the TCP socket 127.0.0.1:local_port <- :remote_port."""
+    ip = "%08X" % struct.unpack("=I", socket.inet_aton(HOST))[0]
+    with open("/proc/net/tcp") as f:
+        for line in f.read().splitlines()[1:]:
+            fields = line.split()
+            if fields[1:3] == [f"{ip}:{local_port:04X}", f"{ip}:{remote_port:04X}"]:
+                return int(fields[4].split(":")[1], 16)
+    raise AssertionError(f"no TCP socket {HOST}:{local_port} <- {remote_port}")
+
+
+def test_announced_length_costs_what_arrives(start):
+    """--max-frame 4294967295 lets a 4 GiB frame in, but memory follows the bytes that
+    arrive: the header and 10 bytes of payload must not make the server reserve 4 GiB
+    (malloc(n + 1) at once would; under AddressSanitizer it also takes seconds)."""
+    server = start("04-no-limit")
+    before = vm_size(server.proc.pid)
+    with connect(server) as s:
+        s.sendall(b"\xff\xff\xff\xff" + b"0123456789")
+        # Once the server's receive queue is empty it has read the header and the 10 bytes,
+        # so it has allocated whatever it allocates for them.
+        assert server.wait_until(lambda: tcp_rx_queue(server.port, s.getsockname()[1]) == 0)
+        grown = vm_size(server.proc.pid) - before
+        assert grown < 64 << 20, f"{grown} bytes more virtual memory for 14 bytes received"
+        s.shutdown(socket.SHUT_WR)
+        assert read_to_close(s) == (b"", "eof")
+        line = msg(server, s, "truncated payload: got 10 of 4294967295 bytes")
+    server.finish(line)
 
 
 @pytest.mark.parametrize("target", FRAMED)

@@ -45,9 +45,10 @@ static const char *why(void)
 int frame_recv(int fd, size_t max, char **payload, size_t *len, char *err, size_t errlen)
 {
 	unsigned char header[FRAME_HEADER];
+	size_t have, cap;
 	ssize_t got;
 	uint32_t n;
-	char *buf;
+	char *buf, *bigger;
 
 	got = frame_recvall(fd, header, sizeof header);
 	if (got < 0) {
@@ -67,20 +68,39 @@ int frame_recv(int fd, size_t max, char **payload, size_t *len, char *err, size_
 		         (unsigned long)n, max);
 		return -1;
 	}
-	/* n + 1 in size_t: as a uint32_t, 0xFFFFFFFF + 1 would wrap to 0. */
-	if ((buf = malloc((size_t)n + 1)) == NULL) {
+	/* Even within the limit, memory follows the bytes that arrive, not the
+	 * length announced: start with at most FRAME_CHUNK and double as the
+	 * payload comes.  A peer that announces 16 MiB and sends 10 bytes costs
+	 * 64 KiB.  cap is a size_t, so cap + 1 cannot wrap as n + 1 would in 32
+	 * bits (0xFFFFFFFF + 1 == 0). */
+	cap = n < FRAME_CHUNK ? n : FRAME_CHUNK;
+	if ((buf = malloc(cap + 1)) == NULL) {
 		snprintf(err, errlen, "no memory for a frame of %lu bytes", (unsigned long)n);
 		return -1;
 	}
-	got = frame_recvall(fd, buf, n);
-	if (got < 0 || (size_t)got < n) {
-		if (got < 0)
+	for (have = 0; have < n; have += (size_t)got) {
+		if (have == cap) { /* full: twice as big, but never past n */
+			cap = cap > n - cap ? n : 2 * cap;
+			if ((bigger = realloc(buf, cap + 1)) == NULL) {
+				snprintf(err, errlen, "no memory for a frame of %lu bytes",
+				         (unsigned long)n);
+				free(buf);
+				return -1;
+			}
+			buf = bigger;
+		}
+		got = frame_recvall(fd, buf + have, cap - have);
+		if (got < 0) {
 			snprintf(err, errlen, "reading the payload: %s", why());
-		else
-			snprintf(err, errlen, "truncated payload: got %zd of %lu bytes", got,
-			         (unsigned long)n);
-		free(buf);
-		return -1;
+			free(buf);
+			return -1;
+		}
+		if ((size_t)got < cap - have) { /* the peer closed mid-payload */
+			snprintf(err, errlen, "truncated payload: got %zu of %lu bytes",
+			         have + (size_t)got, (unsigned long)n);
+			free(buf);
+			return -1;
+		}
 	}
 	buf[n] = '\0';
 	*payload = buf;

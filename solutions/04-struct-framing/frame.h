@@ -17,6 +17,7 @@
 
 #define FRAME_HEADER      4           /* bytes of length before each payload */
 #define FRAME_MAX_DEFAULT (16u << 20) /* --max-frame: 16 MiB */
+#define FRAME_CHUNK       (64u << 10) /* first buffer for a payload: 64 KiB */
 
 /* Send one frame: header and payload in one write, as the seed's
  * sock.sendall(length_prefix + serialized).  0, or -1 with errno set. */

@@ -43,9 +43,12 @@ int frame_recv(int fd, size_t max, char **payload, size_t *len, char *err, size_
 	 *   - decode the big-endian length N;
 	 *   - if N > max, refuse it (write why into err) and return -1 BEFORE allocating
 	 *     anything: the length comes from the peer, and it may say 4 GiB;
-	 *   - allocate N + 1 bytes (as a size_t: N is a uint32_t, and 0xFFFFFFFF + 1 is 0 in
-	 *     32 bits), read N bytes of payload with frame_recvall; a short count is
-	 *     a truncated payload (an error); NUL-terminate, set *payload and *len, return 1.
+	 *   - read the N bytes of payload with frame_recvall into memory that grows as they
+	 *     arrive: first min(N, FRAME_CHUNK) + 1 bytes, then twice as many (never more than
+	 *     N + 1) each time it is full, so that a peer that announces 16 MiB and sends 10
+	 *     bytes costs 64 KiB.  Count in size_t: N is a uint32_t, and 0xFFFFFFFF + 1 is 0
+	 *     in 32 bits.  A short count is a truncated payload (an error);
+	 *   - NUL-terminate, set *payload and *len, return 1.
 	 * Every error returns -1 with a one-line reason in err (snprintf(err, errlen, ...)). */
 	(void)fd;
 	(void)max;
