@@ -10,6 +10,8 @@
 #   make fuzz [FUZZ_SECONDS=60]  libFuzzer on the codec and the decoders (clang)
 #   make lint                clang-tidy (.clang-tidy), cppcheck and clang-format on all C
 #   make memcheck [LAB=01]   every solution program under valgrind, driven by its lab's tests
+#   make bench [QUICK=1]     C solutions against the Python originals, one C load generator
+#                            (build/bench/results.json); make bench-docs puts it in the docs
 #   make clean
 #
 # Learners:     make watch | hint LAB=01 | run LAB=01 | reset LAB=01 | solution LAB=01
@@ -43,7 +45,7 @@ outdir = $(BUILD)/$(if $(filter solutions starter,$(IMPL)),$(IMPL),custom/$(subs
 export LAB_BUILD := $(CURDIR)/$(BUILD)
 
 .PHONY: board all build test test-lab unit conformance deps clean \
-	watch hint run reset solution gradescope handout fuzz lint memcheck
+	watch hint run reset solution gradescope handout fuzz lint memcheck bench bench-docs
 board: deps
 	@harness/board
 
@@ -130,6 +132,28 @@ memcheck: deps
 	@harness/deps valgrind
 	@$(MAKE) -s build IMPL=solutions
 	@harness/memcheck $(patsubst %,%,$(foreach L,$(SEL),$(firstword $(subst -, ,$(L)))))
+
+# Benchmarks (harness/bench, docs/performance.md): the solutions and the Python originals
+# driven by one C load generator, on loopback.  Not a test: nothing asserts a speed.
+# QUICK=1 runs each measurement once, briefly (CI: that it runs and reports).
+$(BUILD)/bench/loadgen: harness/bench/loadgen.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $< -o $@ -lcrypto
+
+$(BUILD)/bench/jsonbench: harness/bench/jsonbench.c $(BUILD)/liblab.a labs/common/json.h
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $< $(BUILD)/liblab.a -o $@
+
+bench: deps
+	@harness/deps bench
+	@$(MAKE) -s build IMPL=solutions LAB=
+	@$(MAKE) -s $(BUILD)/bench/loadgen $(BUILD)/bench/jsonbench
+	@ulimit -n $$(ulimit -Hn) && PY=$$(harness/find-python --any) && \
+		$$PY harness/bench/run.py --build $(BUILD) $(if $(QUICK),--quick)
+
+bench-docs:
+	@harness/deps bench
+	@PY=$$(harness/find-python --any) && $$PY harness/bench/report.py $(BUILD)/bench/results.json
 
 # Static analysis of every C file: the course library, solutions, starters and the harness's.
 LINT_SRC := $(sort $(wildcard labs/common/*.c solutions/*/*.c labs/*/starter/*.c harness/unit/*.c harness/fuzz/*.c))
