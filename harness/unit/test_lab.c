@@ -283,6 +283,47 @@ static void test_io(void)
 	   "net: a refused connection is an error with a reason");
 }
 
+/* Last: it leaves lab_stop set, as a real SIGTERM would. */
+static void test_stop(void)
+{
+	int a[2], b[2], fds[LAB_STOP_FDS], i, taken;
+	char c;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, a) < 0 ||
+	    socketpair(AF_UNIX, SOCK_STREAM, 0, b) < 0) {
+		ok(0, "stop: socketpair");
+		return;
+	}
+	ok(lab_catch_signals() == 0, "stop: lab_catch_signals");
+	taken = lab_shutdown_on_stop(a[0]) == 0;
+	taken = taken && lab_shutdown_on_stop(a[0]) == 0; /* twice is once */
+	ok(taken && lab_shutdown_on_stop(b[0]) == 0, "stop: sockets are taken (twice is once)");
+	lab_forget_on_stop(b[0]);
+	for (i = 0; i < LAB_STOP_FDS; i++)
+		fds[i] = dup(a[1]);
+	taken = 1; /* a[0] and LAB_STOP_FDS - 1 more fill every slot */
+	for (i = 0; i < LAB_STOP_FDS - 1; i++)
+		taken = taken && lab_shutdown_on_stop(fds[i]) == 0;
+	errno = 0;
+	ok(taken && lab_shutdown_on_stop(fds[LAB_STOP_FDS - 1]) < 0 && errno == EMFILE,
+	   "stop: more sockets than LAB_STOP_FDS is an error (EMFILE)");
+	for (i = 0; i < LAB_STOP_FDS; i++) {
+		lab_forget_on_stop(fds[i]);
+		close(fds[i]);
+	}
+	/* The signal comes before recv() is called: recv() must not wait. */
+	ok(raise(SIGTERM) == 0 && lab_stop, "stop: SIGTERM sets lab_stop");
+	ok(recv(a[0], &c, 1, 0) == 0, "stop: a registered socket was shut down (recv gives EOF)");
+	ok(recv(b[0], &c, 1, MSG_DONTWAIT) < 0 && errno == EAGAIN,
+	   "stop: a forgotten socket was left alone");
+	ok(lab_shutdown_on_stop(b[0]) == 0 && recv(b[0], &c, 1, 0) == 0,
+	   "stop: a socket added after the signal is shut down at once");
+	for (i = 0; i < 2; i++) {
+		close(a[i]);
+		close(b[i]);
+	}
+}
+
 static int bsr_filter(void)
 {
 	static char data[1 << 20];
@@ -300,6 +341,7 @@ int main(int argc, char **argv)
 	test_addr();
 	test_opts();
 	test_io();
+	test_stop();
 	printf("1..%d\n", tests);
 	printf("%d passed, %d failed\n", tests - failures, failures);
 	return failures == 0 ? 0 : 1;

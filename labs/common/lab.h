@@ -36,9 +36,14 @@ int lab_catch_signals(void);
 
 /* When SIGINT or SIGTERM arrives, also shut down fd, so that a call that
  * waits on it returns at once even if the signal came just before the call:
- * accept() on a listening socket fails (EINVAL); on Linux, recvfrom() on a
- * bound UDP socket returns 0.  xlisten() does this for the socket it returns. */
-void lab_shutdown_on_stop(int fd);
+ * accept() on a listening socket fails (EINVAL); recv() on a connection
+ * returns 0; on Linux, recvfrom() on a bound UDP socket returns 0.  xlisten()
+ * does this for the socket it returns; a server that serves one connection
+ * at a time adds the connection too, and forgets it before close().  Up to
+ * LAB_STOP_FDS sockets; 0, or -1 (EMFILE) when they are all taken. */
+#define LAB_STOP_FDS 4
+int lab_shutdown_on_stop(int fd);
+void lab_forget_on_stop(int fd);
 
 /* ---- sockets ------------------------------------------------------------ */
 

@@ -13,26 +13,55 @@
 #include <unistd.h>
 
 atomic_int lab_stop = 0;
-static atomic_int stop_fd = -1; /* see lab_shutdown_on_stop() */
+/* The sockets to shut down on SIGINT or SIGTERM (see lab_shutdown_on_stop()):
+ * the listening socket and the connection being served are enough for the
+ * lessons' one-thread servers.  -1 is a free slot. */
+static atomic_int stop_fds[LAB_STOP_FDS] = { -1, -1, -1, -1 };
 
 static void on_stop(int sig)
 {
-	int fd = stop_fd;
+	int i, fd;
 
 	(void)sig;
 	lab_stop = 1;
 	/* EINTR only reaches a call that is already blocked.  A signal that lands
-	 * between the loop's check of lab_stop and accept() (or recvfrom()) would
-	 * be lost, so also shut the socket down: the call then returns at once,
+	 * between the loop's check of lab_stop and accept() (or recv()) would
+	 * be lost, so also shut the sockets down: the call then returns at once,
 	 * whenever it is made.  shutdown() is async-signal-safe; on an unconnected
 	 * UDP socket Linux fails it with ENOTCONN but still wakes the readers. */
-	if (fd >= 0)
-		shutdown(fd, SHUT_RDWR);
+	for (i = 0; i < LAB_STOP_FDS; i++)
+		if ((fd = stop_fds[i]) >= 0)
+			shutdown(fd, SHUT_RDWR);
 }
 
-void lab_shutdown_on_stop(int fd)
+int lab_shutdown_on_stop(int fd)
 {
-	stop_fd = fd;
+	int i, free_slot = -1;
+
+	for (i = 0; i < LAB_STOP_FDS; i++) {
+		if (stop_fds[i] == fd)
+			return 0;
+		if (stop_fds[i] < 0 && free_slot < 0)
+			free_slot = i;
+	}
+	if (free_slot < 0) {
+		errno = EMFILE;
+		return -1;
+	}
+	stop_fds[free_slot] = fd;
+	/* The signal may have come before fd was in the set: then shut it now. */
+	if (lab_stop)
+		shutdown(fd, SHUT_RDWR);
+	return 0;
+}
+
+void lab_forget_on_stop(int fd)
+{
+	int i;
+
+	for (i = 0; i < LAB_STOP_FDS; i++)
+		if (stop_fds[i] == fd)
+			stop_fds[i] = -1;
 }
 
 int lab_catch_signals(void)

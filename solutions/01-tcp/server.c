@@ -63,7 +63,12 @@ int main(int argc, char **argv)
 		}
 		printf("Connection from %s\n",
 		       lab_addr_str((struct sockaddr *)&peer, len, who, sizeof who));
+		/* A SIGTERM that lands just before serve()'s recv() must still end
+		 * it: the signal handler shuts this connection down too. */
+		if (lab_shutdown_on_stop(conn) < 0)
+			err(1, "lab_shutdown_on_stop");
 		serve(conn);
+		lab_forget_on_stop(conn);
 		close(conn);
 	}
 	close(lfd);

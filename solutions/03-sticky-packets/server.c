@@ -30,6 +30,9 @@ static int serve_stream(int lfd, char *buf, size_t bufsize, double delay)
 		if (errno != EINTR && errno != ECONNABORTED)
 			err(1, "accept");
 	}
+	/* A SIGTERM that lands just before a recv() below must still end it. */
+	if (lab_shutdown_on_stop(conn) < 0)
+		err(1, "lab_shutdown_on_stop");
 	/* Give the client time to send all its messages: now they are all
 	 * waiting in one byte stream, and nothing marks where each ended. */
 	pause_for(delay);
@@ -37,6 +40,7 @@ static int serve_stream(int lfd, char *buf, size_t bufsize, double delay)
 		lab_print_text(stdout, "Received: ", buf, (size_t)n);
 	if (!lab_stop && n < 0)
 		err(1, "recv");
+	lab_forget_on_stop(conn);
 	close(conn);
 	return 0;
 }

@@ -42,7 +42,9 @@ int main(int argc, char **argv)
 	 * with --port 0 the kernel chooses it. */
 
 	/* TODO: until lab_stop is set (SIGINT or SIGTERM): accept a client, print
-	 * "Connection from ('IP', PORT)", serve it, then close its socket. */
+	 * "Connection from ('IP', PORT)", serve it, then close its socket.  While it
+	 * is served, the signal handler must be able to shut it down
+	 * (lab_shutdown_on_stop; the README's "SIGINT, SIGTERM and EINTR" says why). */
 
 	/* TODO: close the listening socket. */
 	(void)host;

@@ -26,7 +26,8 @@ static void pause_for(double seconds)
 /* TCP: one connection; after the delay, every recv() prints what it got. */
 static int serve_stream(int lfd, char *buf, size_t bufsize, double delay)
 {
-	/* TODO: accept one connection (a signal while waiting ends the server with 0).
+	/* TODO: accept one connection (a signal while waiting ends the server with 0),
+	 * and let the signal handler shut it down (lab_shutdown_on_stop).
 	 * Then pause_for(delay), so that everything the client sends has arrived.
 	 * Then, until recv() reports EOF: receive up to bufsize bytes and print them as
 	 * "Received: TEXT".  Close the connection and return 0. */
