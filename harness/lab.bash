@@ -31,6 +31,9 @@ LAB_TEST_FILE=${LAB_TEST_FILE#"$LAB_ROOT"/}
 LAB_NAME=$(basename "$(dirname "$BATS_TEST_FILENAME")")
 LAB_BIN=${LAB_BIN:-${LAB_BUILD:-$HARNESS/../build}/solutions/$LAB_NAME}
 DEADLINE=${LAB_DEADLINE:-10}
+# At most this many bytes of each output stream of a spawned program are kept (and shown
+# on failure): a program that floods its stdout must fail its test, not fill the disk.
+OUTPUT_MAX=${LAB_OUTPUT_MAX:-1048576}
 PYTHON=${PYTHON:-python3}
 SPAWNED=()
 
@@ -117,14 +120,21 @@ start_server() {
 finish() {
 	local name=$1 sig=${2:-} pidvar=${1}_PID s fdvar fd end left
 	[[ -n ${!pidvar:-} ]] || return 0
-	[[ -z $sig ]] || kill "-$sig" "${!pidvar}" 2>/dev/null || :
+	# KILL is for teardown: the whole group at once, so that no child it left keeps writing.
+	if [[ $sig == KILL ]]; then
+		kill -KILL -- "-${!pidvar}" 2>/dev/null || :
+	elif [[ -n $sig ]]; then
+		kill "-$sig" "${!pidvar}" 2>/dev/null || :
+	fi
 	end=$(( ${EPOCHREALTIME/./} + DEADLINE * 1000000 ))
 	for s in out err; do
 		fdvar=${name}_${s^^}
 		fd=${!fdvar}
 		left=$(( (end - ${EPOCHREALTIME/./}) / 1000000 + 1 ))
 		# The pipe reaches EOF when the program exits: reading it to the end is the wait.
-		timeout "$left" cat <&"$fd" >>"$BATS_TEST_TMPDIR/$name.std$s" 2>/dev/null 3>&- || :
+		# Past OUTPUT_MAX bytes head stops reading, and a program still writing gets EPIPE
+		# (or SIGPIPE) instead of being drained for the whole deadline.
+		timeout "$left" head -c "$OUTPUT_MAX" <&"$fd" >>"$BATS_TEST_TMPDIR/$name.std$s" 2>/dev/null 3>&- || :
 		exec {fd}<&-
 	done
 	# What of its process group is still running now (its children, say): LEFTOVER.
@@ -148,6 +158,14 @@ group_members() {
 		[[ $pgrp == "$1" && $state != Z ]] && n=$((n + 1))
 	done
 	echo "$n"
+}
+
+# show_output FILE: FILE's first 64 KiB, and how much more there was.
+show_output() {
+	local size
+	size=$(stat -c %s "$1" 2>/dev/null) || return 0
+	head -c 65536 "$1"
+	((size <= 65536)) || printf '\n[... %d more bytes not shown]\n' $((size - 65536))
 }
 
 # output_of NAME out|err: everything NAME printed so far that a test has read.
@@ -233,7 +251,7 @@ teardown() {
 		for name in "${SPAWNED[@]}"; do
 			for s in stdout stderr; do
 				echo "--- $name $s ---"
-				cat "$BATS_TEST_TMPDIR/$name.$s" 2>/dev/null
+				show_output "$BATS_TEST_TMPDIR/$name.$s"
 			done
 		done
 	fi
