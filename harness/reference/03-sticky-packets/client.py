@@ -7,6 +7,7 @@ each message is one datagram.
 import argparse
 import os
 import socket
+import sys
 
 
 def port_number(text):
@@ -20,8 +21,14 @@ parser = argparse.ArgumentParser(description="Sticky packets: sends each message
 parser.add_argument("--host", default="127.0.0.1")
 parser.add_argument("--port", type=port_number, default=65433)
 parser.add_argument("--udp", action="store_true")
-parser.add_argument("messages", nargs="*", default=["Hello", "World"])
-args = parser.parse_intermixed_args()  # flags may come between messages, as in C
+parser.add_argument("messages", nargs="*", default=[])
+# Flags may come between messages, as in C; after "--" everything is a message.  The "--"
+# is split off here because parse_intermixed_args reads what follows it as flags (Python
+# 3.11: "client.py --udp -- -x" is "unrecognized arguments: -x").
+argv = sys.argv[1:]
+after = argv[argv.index("--") + 1:] if "--" in argv else []
+args = parser.parse_intermixed_args(argv[:len(argv) - len(after) - ("--" in argv)])
+args.messages = args.messages + after or ["Hello", "World"]
 
 kind = socket.SOCK_DGRAM if args.udp else socket.SOCK_STREAM
 with socket.socket(socket.AF_INET, kind) as s:
