@@ -145,7 +145,7 @@ $(BUILD)/bench/jsonbench: harness/bench/jsonbench.c $(BUILD)/liblab.a labs/commo
 	$(CC) $(ALL_CFLAGS) $< $(BUILD)/liblab.a -o $@
 
 bench: deps
-	@harness/deps bench
+	@harness/deps bench || echo "bench: no iperf3: the load generator measures the loopback limit" >&2
 	@$(MAKE) -s build IMPL=solutions LAB=
 	@$(MAKE) -s $(BUILD)/bench/loadgen $(BUILD)/bench/jsonbench
 	@ulimit -n $$(ulimit -Hn) && PY=$$(harness/find-python --any) && \

@@ -120,6 +120,7 @@ def test_every_split_offset_gives_the_same_output():
        bufsize=st.sampled_from([3, 1024]))
 @example(messages=["Hello", "World"], bufsize=1024)
 @example(messages=["Hello", "", "World"], bufsize=3)
+@example(messages=["-:", "--udp"], bufsize=1024)  # found by hypothesis: flags after "--"
 def test_udp_keeps_each_message_four_pairings(messages, bufsize):
     results = all_pairings(messages, ["--udp", "--bufsize", str(bufsize)], ["--udp"], udp=True)
     check_same(results, [m.encode() for m in messages])
