@@ -294,7 +294,7 @@ def idle(cfg):
 def show_row(r):
     unit = r["unit"]
     err = "  ERRORS" if r["c"].get("errors") or r["py"].get("errors") else ""
-    print(f"  {r['lesson']} {r['what']:<40} C {r['c']['median']:>10.1f} ±{100 * r['c']['spread']:>3.0f}%"
+    print(f"  {r['lesson']} {r['what']:<46} C {r['c']['median']:>10.1f} ±{100 * r['c']['spread']:>3.0f}%"
           f"   Python {r['py']['median']:>9.1f} ±{100 * r['py']['spread']:>3.0f}%  {unit:<5}"
           f"  C/Py {r['ratio']:.1f}x{err}", flush=True)
 
