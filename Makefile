@@ -156,7 +156,7 @@ bench-docs:
 	@PY=$$(harness/find-python --any) && $$PY harness/bench/report.py $(BUILD)/bench/results.json
 
 # Static analysis of every C file: the course library, solutions, starters and the harness's.
-LINT_SRC := $(sort $(wildcard labs/common/*.c solutions/*/*.c labs/*/starter/*.c harness/unit/*.c harness/fuzz/*.c))
+LINT_SRC := $(sort $(wildcard labs/common/*.c solutions/*/*.c labs/*/starter/*.c harness/unit/*.c harness/fuzz/*.c harness/bench/*.c))
 LINT_INC := -Ilabs/common $(addprefix -I,$(sort $(dir $(wildcard solutions/*/*.h))))
 lint:
 	@harness/deps lint

@@ -192,10 +192,13 @@ static long ops, errors, unfinished;
 
 static void record(double seconds_taken)
 {
+	double *more;
+
 	if (nlat == caplat) {
 		caplat = caplat ? 2 * caplat : 4096;
-		if ((lat = realloc(lat, caplat * sizeof *lat)) == NULL)
+		if ((more = realloc(lat, caplat * sizeof *lat)) == NULL)
 			die("realloc");
+		lat = more;
 	}
 	lat[nlat++] = seconds_taken;
 }
@@ -207,9 +210,11 @@ static int cmp(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-/* The JSON line run.py reads: rate over the measured window, latency
- * percentiles over every operation (unfinished ones at the time they had
- * waited), and how many waited a second or more: a dropped SYN's retry. */
+/* The JSON line run.py reads: rate over the measured window (ops: those that
+ * ended in it), latency percentiles over every operation timed (timed: those
+ * too, the ones that ended in the grace after it, and the unfinished ones at
+ * the time they had waited), and how many of those waited a second or more:
+ * a dropped SYN's retry. */
 static void report(double window, double bytes_per_op)
 {
 	long stalled = 0;
@@ -220,11 +225,11 @@ static void report(double window, double bytes_per_op)
 		stalled += lat[i] >= 1.0;
 	printf("{\"mode\": \"%s\", \"ops\": %ld, \"seconds\": %.3f, \"rate\": %.1f, "
 	       "\"bytes_per_s\": %.0f, \"p50_ms\": %.3f, \"p99_ms\": %.3f, \"max_ms\": %.3f, "
-	       "\"stalled\": %ld, \"unfinished\": %ld, \"errors\": %ld}\n",
+	       "\"stalled\": %ld, \"timed\": %zu, \"unfinished\": %ld, \"errors\": %ld}\n",
 	       mode, ops, window, (double)ops / window, (double)ops * bytes_per_op / window,
 	       nlat ? 1e3 * lat[(nlat - 1) / 2] : 0.0,
 	       nlat ? 1e3 * lat[(nlat - 1) * 99 / 100] : 0.0, nlat ? 1e3 * lat[nlat - 1] : 0.0,
-	       stalled, unfinished, errors);
+	       stalled, nlat, unfinished, errors);
 }
 
 /* ---- TCP modes: echo, frame, hmac, upper ---------------------------------- */
@@ -260,7 +265,7 @@ static void prepare(void)
 	if (strcmp(mode, "echo") == 0) { /* 01: "ACK: " + chunk */
 		memcpy(req, message, reqlen = n);
 		memcpy(rep, "ACK: ", 5);
-		memcpy(rep + 5, message, n);
+		memcpy(rep + 5, req, n);
 		replen = n + 5;
 	} else if (strcmp(mode, "upper") == 0) { /* 06: bytes.upper(), then EOF */
 		memcpy(req, message, reqlen = n);
@@ -427,10 +432,10 @@ static void run_tcp(void)
 				continue;
 			pf[n].fd = c->fd;
 			pf[n].events =
-			        c->state == CONNECTING ? POLLOUT
-			        : c->state == CHALLENGE
-			                ? POLLIN
-			                : (short)(POLLIN | (c->sent < c->outlen ? POLLOUT : 0));
+			        (short)(c->state == CONNECTING ? POLLOUT
+			                : c->state == CHALLENGE
+			                        ? POLLIN
+			                        : POLLIN | (c->sent < c->outlen ? POLLOUT : 0));
 			pf[n++].revents = 0;
 		}
 		if (n == 0)

@@ -57,7 +57,7 @@ def designs_table(r):
             c = conc(r, s, n)
             err = f" ({c['errors']} errors)" if c["errors"] else ""
             lines.append(f"| {SERVERS[s]} | {n} | {cell(c)}{err} | {ms(c['p50_ms'])} | {ms(c['p99_ms'])} | "
-                         f"{ms(c['max_ms'])} | {c['stalled']} of {c['ops'] + c['unfinished']:,} |")
+                         f"{ms(c['max_ms'])} | {c['stalled']} of {c['timed']:,} |")
     return "\n".join(lines)
 
 
@@ -82,8 +82,8 @@ def targets(r):
            ("`poll` model ≥ 10× `ThreadingTCPServer` connections/s at 32 clients",
             f"{poll['median'] / py['median']:.1f}×", poll["median"] >= 10 * py["median"]),
            ("no connection stalled ≥ 1 s on the `poll` model at 32 clients",
-            f"{poll['stalled']} of {poll['ops'] + poll['unfinished']} (Python: {py['stalled']} of "
-            f"{py['ops'] + py['unfinished']})", poll["stalled"] == 0)]
+            f"{poll['stalled']} of {poll['timed']} (Python: {py['stalled']} of "
+            f"{py['timed']})", poll["stalled"] == 0)]
     if big:
         out.append(("10,000 idle connections under 50 MB RSS on the `poll` model",
                     f"{big[0]['rss_after_kb'] / 1024:.1f} MB", big[0]["rss_after_kb"] < 50 * 1024))
@@ -128,7 +128,7 @@ def lesson06_md(r):
         cells = []
         for n in clients:
             c = conc(r, s, n)
-            cells.append(f"{num(c['median'])}/s" + (f", {c['stalled']} of {c['ops'] + c['unfinished']:,} "
+            cells.append(f"{num(c['median'])}/s" + (f", {c['stalled']} of {c['timed']:,} "
                                                     f"stalled ≥ 1 s" if c["stalled"] else ""))
         lines.append(f"| {SERVERS[s]} | " + " | ".join(cells) + " |")
     idle = [f"{SERVERS[i['server']]}: {i['conns']:,} idle connections, "

@@ -262,13 +262,13 @@ def concurrency(cfg):
                 row = {"server": name, "clients": clients, **summary([r["rate"] for r in runs]),
                        **{k: statistics.median(r[k] for r in runs) for k in ("p50_ms", "p99_ms")},
                        "max_ms": max(r["max_ms"] for r in runs),
-                       **{k: sum(r[k] for r in runs) for k in ("stalled", "unfinished", "errors", "ops")},
+                       **{k: sum(r[k] for r in runs) for k in ("stalled", "timed", "unfinished", "errors", "ops")},
                        "runs": runs}
                 out.append(row)
                 print(f"  06 {name:<7} {clients:>4} clients {row['median']:>9.0f} conn/s "
                       f"±{100 * row['spread']:.0f}%  p50 {row['p50_ms']:.2f} ms  p99 "
                       f"{row['p99_ms']:.1f} ms  max {row['max_ms']:.0f} ms  stalled >= 1 s: "
-                      f"{row['stalled']} of {row['ops'] + row['unfinished']}"
+                      f"{row['stalled']} of {row['timed']}"
                       + (f"  ERRORS {row['errors']}" if row["errors"] else ""), flush=True)
     return out
 
