@@ -23,6 +23,8 @@ from proxy import RecordingProxy, RecordingRelay
 HARNESS = Path(__file__).resolve().parent.parent
 ROOT = HARNESS.parent
 DEADLINE = float(os.environ.get("LAB_DEADLINE", "10"))
+# What a Server keeps of each output stream: room for lesson 04's 6 MB documents, printed.
+OUTPUT_MAX = 64 << 20
 BUILD = Path(os.environ.get("LAB_BUILD", ROOT / "build"))
 
 settings.register_profile(
@@ -86,9 +88,16 @@ class Server:
         self.host, self.port = m.group(1).decode(), int(m.group(2))
 
     def _pump(self, stream, buf):
+        # A program that floods its output must fail its test, not fill the test's memory:
+        # past OUTPUT_MAX bytes the rest is read (so that the program never blocks on a full
+        # pipe, and stops when told to) and dropped, once marked as such.
         for chunk in iter(lambda: stream.read1(65536), b""):
             with self.cond:
-                buf.extend(chunk)
+                room = OUTPUT_MAX - len(buf)
+                if room > 0:
+                    buf.extend(chunk[:room])
+                    if len(chunk) > room:
+                        buf.extend(b"\n[output past 64 MiB dropped]\n")
                 self.cond.notify_all()
         with self.cond:
             self.cond.notify_all()
