@@ -167,6 +167,239 @@ static void test_errors(void)
 	json_free(v);
 }
 
+/* ---- the fast paths: runs of plain bytes, and where they stop ---------------- */
+
+/* Parse exactly n bytes (a copy in a buffer of that size, so that reading
+ * past the end is a sanitizer error), then compare json_dump, json_repr
+ * with a bare top-level string, and json_repr quoted, with the wants
+ * (NULL: not compared). */
+static void check_n(const char *text, size_t n, const char *dump, const char *bare,
+                    const char *quoted, const char *what)
+{
+	char err[256], *copy = malloc(n > 0 ? n : 1);
+	const char *want[3] = { dump, bare, quoted };
+	struct json *v;
+	int k, good = 1;
+
+	if (copy == NULL)
+		abort();
+	memcpy(copy, text, n);
+	v = json_parse(copy, n, err, sizeof err);
+	free(copy);
+	if (v == NULL) {
+		ok(0, what);
+		printf("#   error: %s\n", err);
+		return;
+	}
+	for (k = 0; k < 3; k++) {
+		struct json_buf b = JSON_BUF_INIT;
+		int rc = k == 0 ? json_dump(v, &b) : json_repr(v, &b, k == 1);
+
+		if (want[k] != NULL &&
+		    (rc != 0 || b.len != strlen(want[k]) || memcmp(b.data, want[k], b.len) != 0)) {
+			if (good)
+				printf("#   %s: got %.80s...\n#   want %.80s...\n",
+				       k == 0   ? "dump"
+				       : k == 1 ? "bare"
+				                : "quoted",
+				       b.data != NULL ? b.data : "(nothing)", want[k]);
+			good = 0;
+		}
+		json_buf_free(&b);
+	}
+	ok(good, what);
+	json_free(v);
+}
+
+/* json_parse must refuse exactly n bytes of text with exactly this message. */
+static void check_err(const char *text, size_t n, const char *want, const char *what)
+{
+	char err[256] = "", *copy = malloc(n > 0 ? n : 1);
+	struct json *v;
+
+	if (copy == NULL)
+		abort();
+	memcpy(copy, text, n);
+	v = json_parse(copy, n, err, sizeof err);
+	free(copy);
+	ok(v == NULL && strcmp(err, want) == 0, what);
+	if (v != NULL || strcmp(err, want) != 0)
+		printf("#   got:  %s\n#   want: %s\n", v != NULL ? "(accepted)" : err, want);
+	json_free(v);
+}
+
+/* s = head, then n `a`s, then tail. */
+static char *with_run(char *s, size_t cap, const char *head, size_t n, const char *tail)
+{
+	size_t h = strlen(head);
+
+	if (h + n + strlen(tail) + 1 > cap)
+		abort();
+	snprintf(s, cap, "%s", head);
+	memset(s + h, 'a', n);
+	snprintf(s + h + n, cap - h - n, "%s", tail);
+	return s;
+}
+
+static void test_runs(void)
+{
+	/* Run lengths around the scanners' block size (64) and its multiples,
+	 * so that the byte that ends a run is the last or first of a block,
+	 * or in the bytes left over after the last whole block. */
+	static const size_t lens[] = { 0, 1, 7, 8, 31, 32, 63, 64, 65, 127, 128, 129, 200, 100000 };
+	/* What ends the run: the input (inside the string), and what dump,
+	 * print() and repr() write for it (then "b", so that a run follows). */
+	static const struct {
+		const char *in, *dump, *bare, *quoted, *name;
+		char quote; /* the quote repr() chooses */
+	} ends[] = {
+		{ "", "", "", "", "the closing quote", '\'' },
+		{ "\\nb", "\\nb", "\nb", "\\nb", "an escape", '\'' },
+		{ "\\\"b", "\\\"b", "\"b", "\"b", "an escaped quote", '\'' },
+		{ "\\\\b", "\\\\b", "\\b", "\\\\b", "an escaped backslash", '\'' },
+		{ "'b", "'b", "'b", "'b", "an apostrophe", '"' },
+		{ "'\\\"b", "'\\\"b", "'\"b", "\\'\"b", "both quotes", '\'' },
+		{ "\\u0001b", "\\u0001b", "\001b", "\\x01b", "a control escape", '\'' },
+		{ "\x7f"
+		  "b",
+		  "\\u007fb",
+		  "\x7f"
+		  "b",
+		  "\\x7fb", "DEL", '\'' },
+		{ "\xc3\xa9"
+		  "b",
+		  "\\u00e9b",
+		  "\xc3\xa9"
+		  "b",
+		  "\xc3\xa9"
+		  "b",
+		  "non-ASCII", '\'' },
+		{ "\xf0\x9f\x98\x80"
+		  "b",
+		  "\\ud83d\\ude00b",
+		  "\xf0\x9f\x98\x80"
+		  "b",
+		  "\xf0\x9f\x98\x80"
+		  "b",
+		  "a 4-byte sequence", '\'' },
+		{ "\\ud800b", "\\ud800b", "\\ud800b", "\\ud800b", "a lone surrogate", '\'' },
+		{ "\xed\x9f\xbf"
+		  "b",
+		  "\\ud7ffb",
+		  "\xed\x9f\xbf"
+		  "b",
+		  "\\ud7ffb", "U+D7FF (0xED, not a surrogate)", '\'' },
+	};
+	enum { CAP = 100100 };
+	char *in = malloc(CAP), *dump = malloc(CAP), *bare = malloc(CAP), *quoted = malloc(CAP);
+	char what[160], want[160], q[2] = "";
+	size_t i, k;
+
+	if (in == NULL || dump == NULL || bare == NULL || quoted == NULL)
+		abort();
+	for (i = 0; i < sizeof lens / sizeof lens[0]; i++) {
+		size_t n = lens[i];
+
+		for (k = 0; k < sizeof ends / sizeof ends[0]; k++) {
+			char tail[32];
+
+			snprintf(tail, sizeof tail, "%s\"", ends[k].in);
+			with_run(in, CAP, "\"", n, tail);
+			snprintf(tail, sizeof tail, "%s\"", ends[k].dump);
+			with_run(dump, CAP, "\"", n, tail);
+			with_run(bare, CAP, "", n, ends[k].bare);
+			q[0] = ends[k].quote;
+			snprintf(tail, sizeof tail, "%s%s", ends[k].quoted, q);
+			with_run(quoted, CAP, q, n, tail);
+			snprintf(what, sizeof what, "runs: %zu ASCII bytes, then %s", n,
+			         ends[k].name);
+			check_n(in, strlen(in), dump, bare, quoted, what);
+		}
+		/* Errors right after a run, with their offsets. */
+		with_run(in, CAP, "\"", n, "\xff\"");
+		snprintf(want, sizeof want, "invalid UTF-8 at byte %zu", n + 1);
+		snprintf(what, sizeof what, "runs: %zu ASCII bytes, then an invalid byte", n);
+		check_err(in, strlen(in), want, what);
+		with_run(in, CAP, "\"", n, "\xc3");
+		snprintf(what, sizeof what, "runs: %zu ASCII bytes, then a sequence cut by the end",
+		         n);
+		check_err(in, strlen(in), want, what);
+		with_run(in, CAP, "\"", n, "\xed\xa0\x80\"");
+		snprintf(what, sizeof what, "runs: %zu ASCII bytes, then a UTF-8 surrogate", n);
+		check_err(in, strlen(in), want, what);
+		with_run(in, CAP, "\"", n, "\x1f\"");
+		snprintf(want, sizeof want,
+		         "invalid JSON at byte %zu: control character 0x1f in a string", n + 1);
+		snprintf(what, sizeof what, "runs: %zu ASCII bytes, then a raw control", n);
+		check_err(in, strlen(in), want, what);
+		with_run(in, CAP, "\"", n, "");
+		snprintf(what, sizeof what, "runs: %zu ASCII bytes, then the end", n);
+		check_err(in, strlen(in), "invalid JSON at byte 0: unterminated string", what);
+		with_run(in, CAP, "\"", n, "\\");
+		snprintf(what, sizeof what, "runs: %zu ASCII bytes, then a backslash at the end",
+		         n);
+		check_err(in, strlen(in), "invalid JSON at byte 0: unterminated string", what);
+		/* Outside a string, the invalid UTF-8 is still the error. */
+		with_run(in, CAP, "[\"", n, "\"] \xe2\x82");
+		snprintf(want, sizeof want, "invalid UTF-8 at byte %zu", n + 5);
+		snprintf(what, sizeof what,
+		         "runs: %zu ASCII bytes, then a cut sequence after the value", n);
+		check_err(in, strlen(in), want, what);
+	}
+	/* (A low surrogate, then a high one: two lone ones, not a pair.) */
+	check_n("\"a\\ud7ff\\udfff\\ud800\\ue000b\"", 28, "\"a\\ud7ff\\udfff\\ud800\\ue000b\"",
+	        "a\xed\x9f\xbf\\udfff\\ud800\xee\x80\x80"
+	        "b",
+	        "'a\\ud7ff\\udfff\\ud800\\ue000b'",
+	        "print: only surrogates among the 0xED sequences are escaped");
+	check_n("\"\\ud800\\ud800\"", 14, NULL, "\\ud800\\ud800", NULL,
+	        "print: two lone surrogates in a row");
+	check_n("\"\\udfff\"", 8, NULL, "\\udfff", NULL, "print: a lone surrogate alone");
+	check("\"\"", 1, "", "print: the empty string, NUL-terminated as every buffer is");
+	free(in);
+	free(dump);
+	free(bare);
+	free(quoted);
+}
+
+/* Float literals that one multiplication or division reads exactly, and
+ * ones that need strtod; floats whose repr has at most 15 digits, and ones
+ * that need 16 or 17 (expected: CPython 3.11's json.dumps). */
+static void test_float_paths(void)
+{
+	check("[1e23, 0.30000000000000004, 9007199254740993.0, 1e-08, 1.5e-8, 123456.789, 1e22, "
+	      "100000000000000000000000.0, 0.1e1, 12.5E-1, -0.0e5, 1.7976931348623157e308, "
+	      "2.2250738585072014e-308, 4.9e-324, 123456789012345.6, 0.000123456789012345]",
+	      0,
+	      "[1e+23, 0.30000000000000004, 9007199254740992.0, 1e-08, 1.5e-08, 123456.789, "
+	      "1e+22, 1e+23, 1.0, 1.25, -0.0, 1.7976931348623157e+308, 2.2250738585072014e-308, "
+	      "5e-324, 123456789012345.6, 0.000123456789012345]",
+	      "floats: the fast paths and the slow ones agree with Python");
+	check_float(0x3fd5555555555555, "0.3333333333333333");
+	check_float(0x3fb999999999999a, "0.1");
+	check_float(0x4415af1d78b58c40, "1e+20");
+	check_float(0x3e45798ee2308c3a, "1e-08");
+	check_float(0x42d6bcc41e8ffffc, "99999999999999.94");
+	/* Duplicate keys in an object small enough for the pairwise check (16
+	 * pairs), and in one that takes the sort (17). */
+	check("{\"k0\": 0, \"k1\": 1, \"k2\": 2, \"k3\": 3, \"k4\": 4, \"k5\": 5, \"k6\": 6, "
+	      "\"k7\": 7, \"k8\": 8, \"k9\": 9, \"k10\": 10, \"k11\": 11, \"k12\": 12, "
+	      "\"k13\": 13, \"k14\": 14, \"k14\": 99}",
+	      0,
+	      "{\"k0\": 0, \"k1\": 1, \"k2\": 2, \"k3\": 3, \"k4\": 4, \"k5\": 5, \"k6\": 6, "
+	      "\"k7\": 7, \"k8\": 8, \"k9\": 9, \"k10\": 10, \"k11\": 11, \"k12\": 12, "
+	      "\"k13\": 13, \"k14\": 99}",
+	      "dump: a duplicate key among 16 pairs");
+	check("{\"k0\": 0, \"k1\": 1, \"k2\": 2, \"k3\": 3, \"k4\": 4, \"k5\": 5, \"k6\": 6, "
+	      "\"k7\": 7, \"k8\": 8, \"k9\": 9, \"k10\": 10, \"k11\": 11, \"k12\": 12, "
+	      "\"k13\": 13, \"k14\": 14, \"k15\": 15, \"k3\": 99}",
+	      0,
+	      "{\"k0\": 0, \"k1\": 1, \"k2\": 2, \"k3\": 99, \"k4\": 4, \"k5\": 5, \"k6\": 6, "
+	      "\"k7\": 7, \"k8\": 8, \"k9\": 9, \"k10\": 10, \"k11\": 11, \"k12\": 12, "
+	      "\"k13\": 13, \"k14\": 14, \"k15\": 15}",
+	      "dump: a duplicate key among 17 pairs");
+}
+
 /* b's bytes and a newline on stdout; 0 or -1. */
 static int put_line(const struct json_buf *b)
 {
@@ -272,6 +505,8 @@ int main(int argc, char **argv)
 	test_floats();
 	test_values();
 	test_errors();
+	test_runs();
+	test_float_paths();
 	printf("1..%d\n", tests);
 	printf("%d passed, %d failed\n", tests - failures, failures);
 	return failures == 0 ? 0 : 1;

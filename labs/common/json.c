@@ -21,8 +21,10 @@
 /* ---- the arena ------------------------------------------------------------ */
 
 enum {
-	CHUNK_MIN = 1024,             /* the first chunk: small documents stay small */
-	CHUNK_MAX = 1 << 20,          /* chunks double up to this */
+	CHUNK_MIN = 1024,             /* the least first chunk: small documents stay small */
+	CHUNK_MAX = 1 << 20,          /* later chunks double up to this (or past a larger first) */
+	FIRST_MAX = 16 << 20,         /* the most json_parse asks for at once at the start */
+	TREE_PER_BYTE = 4,            /* a typical tree's bytes per byte of its text */
 	ALIGN = _Alignof(struct json) /* nodes, and arrays of pointers to them */
 };
 
@@ -141,6 +143,98 @@ static void *fail_oom(struct parser *p)
 /* utf8_len: lab_utf8_len from the course library (text.c), which printing
  * as backslashreplace uses too: one definition of well-formed UTF-8. */
 #define utf8_len lab_utf8_len
+
+/* ---- runs of plain bytes ------------------------------------------------------ */
+
+/* Most of a string is plain ASCII that every reader and writer here copies
+ * as it is, so each of them first measures how many bytes it can copy in one
+ * memcpy, and does the per-code-point work only where that run stops.  What
+ * stops a run depends on who reads it, one bit each in this table:
+ *
+ *   PARSE  json_parse: '"' (the end), '\\' (an escape), controls (an error);
+ *          bytes >= 0x80 are copied, since the input is valid UTF-8
+ *   DUMP   json.dumps: '"', '\\', controls, DEL and every byte >= 0x80
+ *          (ensure_ascii escapes all code points outside 0x20..0x7E)
+ *   REPR   repr(str): as DUMP, and '\'' too (either quote may be the one
+ *          escaped; the other is copied by the slow path)
+ *
+ * A table lookup per byte is cheaper than strchr or a chain of tests, and
+ * plain_run below tests whole blocks of bytes at once where it can. */
+enum { PARSE = 1, DUMP = 2, REPR = 4, ALL = PARSE | DUMP | REPR };
+#define ROW(x) x, x, x, x, x, x, x, x, x, x, x, x, x, x, x, x
+/* One line per 16 bytes: */
+/* clang-format off */
+static const unsigned char stops[256] = {
+	ROW(ALL),                                                 /* 0x00..0x0f: controls */
+	ROW(ALL),                                                 /* 0x10..0x1f: controls */
+	0, 0, ALL, 0, 0, 0, 0, REPR, 0, 0, 0, 0, 0, 0, 0, 0,      /* 0x20..0x2f: '"' and '\'' */
+	ROW(0),                                                   /* 0x30..0x3f */
+	ROW(0),                                                   /* 0x40..0x4f */
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, ALL, 0, 0, 0,         /* 0x50..0x5f: '\\' */
+	ROW(0),                                                   /* 0x60..0x6f */
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, DUMP | REPR, /* 0x70..0x7f: DEL */
+	ROW(DUMP | REPR), ROW(DUMP | REPR), ROW(DUMP | REPR), ROW(DUMP | REPR), /* 0x80..0xbf */
+	ROW(DUMP | REPR), ROW(DUMP | REPR), ROW(DUMP | REPR), ROW(DUMP | REPR), /* 0xc0..0xff */
+};
+/* clang-format on */
+#undef ROW
+
+/* Bytes are tested a block at a time first.  The loops over a block have
+ * a fixed length and no early exit, so that gcc and clang (at -O2) turn
+ * each into a few vector instructions that test 16 or 32 bytes at once;
+ * only a block that holds a stop is then walked byte by byte. */
+enum { BLOCK = 64 };
+
+/* Whether one of the BLOCK bytes at s has one of the bits `stop` in
+ * stops[]: the same sets of bytes, as comparisons (a table lookup per byte
+ * would not vectorize). */
+static inline int block_stops(const unsigned char *s, unsigned stop)
+{
+	/* unsigned char throughout: one vector lane per byte, no widening */
+	unsigned char dump = (stop & (DUMP | REPR)) != 0, repr = (stop & REPR) != 0, hit = 0;
+	int k;
+
+	for (k = 0; k < BLOCK; k++) {
+		unsigned char c = s[k];
+
+		hit |= (unsigned char)((c < 0x20) | (c == '"') | (c == '\\') |
+		                       (dump & (c >= 0x7F)) | (repr & (c == '\'')));
+	}
+	return hit != 0;
+}
+
+/* How many bytes at the start of s[0..n) have none of the bits `stop`.
+ * inline: every caller passes a constant `stop`, and in each copy the
+ * compiler drops the tests that this constant rules out. */
+static inline size_t plain_run(const unsigned char *s, size_t n, unsigned stop)
+{
+	size_t i = 0;
+
+	while (n - i >= BLOCK && !block_stops(s + i, stop))
+		i += BLOCK;
+	while (i < n && !(stops[s[i]] & stop))
+		i++;
+	return i;
+}
+
+/* How many bytes at the start of s[0..n) are ASCII (< 0x80). */
+static size_t ascii_run(const unsigned char *s, size_t n)
+{
+	size_t i = 0;
+
+	for (; n - i >= BLOCK; i += BLOCK) {
+		unsigned char any = 0; /* the bits set in some byte of the block */
+		int k;
+
+		for (k = 0; k < BLOCK; k++)
+			any |= s[i + k];
+		if (any & 0x80)
+			break;
+	}
+	while (i < n && s[i] < 0x80)
+		i++;
+	return i;
+}
 
 /* Write code point c (surrogates included: WTF-8) at out; returns the length. */
 static size_t wtf8_put(uint32_t c, char *out)
@@ -266,20 +360,20 @@ static struct json *new_node(struct parser *p, enum json_type type)
 	return v;
 }
 
-/* A node whose text is the scratch buffer, NUL-terminated. */
-static struct json *text_node(struct parser *p, enum json_type type)
+/* A node whose text is a copy of data[0..n), NUL-terminated. */
+static struct json *text_node(struct parser *p, enum json_type type, const void *data, size_t n)
 {
 	struct json *v = new_node(p, type);
 	char *text;
 
 	if (v == NULL)
 		return NULL;
-	if ((text = arena_alloc(p, p->nscratch + 1, 1)) == NULL)
+	if ((text = arena_alloc(p, n + 1, 1)) == NULL)
 		return fail_oom(p);
-	memcpy(text, p->scratch, p->nscratch);
-	text[p->nscratch] = '\0';
+	memcpy(text, data, n);
+	text[n] = '\0';
 	v->str = text;
-	v->len = p->nscratch;
+	v->len = n;
 	return v;
 }
 
@@ -306,6 +400,30 @@ static long hex4(struct parser *p, size_t i)
 	return c;
 }
 
+/* The character that the escape \e stands for, or 0 if e is not one of
+ * the one-letter escapes (\u is not). */
+static char simple_escape(unsigned char e)
+{
+	switch (e) {
+	case '"':
+	case '\\':
+	case '/':
+		return (char)e;
+	case 'b':
+		return '\b';
+	case 'f':
+		return '\f';
+	case 'n':
+		return '\n';
+	case 'r':
+		return '\r';
+	case 't':
+		return '\t';
+	default:
+		return 0;
+	}
+}
+
 /* The string whose opening quote is at p->pos. */
 static struct json *parse_string(struct parser *p)
 {
@@ -316,11 +434,14 @@ static struct json *parse_string(struct parser *p)
 	for (;;) {
 		/* Copy a run of ordinary bytes at once; the input is valid UTF-8
 		 * already, so multi-byte sequences are copied as they are. */
-		for (run = p->pos; run < p->len; run++) {
-			unsigned char c = p->s[run];
+		run = p->pos + plain_run(p->s + p->pos, p->len - p->pos, PARSE);
+		if (run < p->len && p->s[run] == '"' && p->nscratch == 0) {
+			/* No escape in the whole string (the usual case): its text is
+			 * the input's bytes, copied once, straight into the tree. */
+			struct json *v = text_node(p, JSON_STRING, p->s + p->pos, run - p->pos);
 
-			if (c == '"' || c == '\\' || c < 0x20)
-				break;
+			p->pos = run + 1;
+			return v;
 		}
 		if (scratch_put(p, p->s + p->pos, run - p->pos) != 0)
 			return fail_oom(p);
@@ -330,17 +451,14 @@ static struct json *parse_string(struct parser *p)
 		unsigned char c = p->s[p->pos];
 		if (c == '"') {
 			p->pos++;
-			return text_node(p, JSON_STRING);
+			return text_node(p, JSON_STRING, p->scratch, p->nscratch);
 		}
 		if (c < 0x20)
 			return fail(p, p->pos, "control character 0x%02x in a string", c);
 		/* A backslash. */
 		if (p->pos + 1 >= p->len)
 			return fail(p, start, "unterminated string");
-		const char *simple = strchr("\"\\/bfnrt", p->s[p->pos + 1]);
-		if (simple != NULL && *simple != '\0') {
-			static const char to[] = "\"\\/\b\f\n\r\t";
-			enc[0] = to[simple - "\"\\/bfnrt"];
+		if ((enc[0] = simple_escape(p->s[p->pos + 1])) != 0) {
 			if (scratch_put(p, enc, 1) != 0)
 				return fail_oom(p);
 			p->pos += 2;
@@ -412,9 +530,7 @@ static struct json *parse_number(struct parser *p)
 		/* int("-0") is 0 */
 		if (i - start == 2 && s[start] == '-' && s[start + 1] == '0')
 			start++;
-		if (scratch_put(p, s + start, i - start) != 0)
-			return fail_oom(p);
-		return text_node(p, JSON_INT);
+		return text_node(p, JSON_INT, s + start, i - start);
 	}
 	/* strtod rounds correctly, as Python's float() does: 1e400 is inf,
 	 * 1e-400 is 0.0, and its ERANGE means nothing more. */
@@ -508,6 +624,8 @@ static int keyref_cmp(const void *a, const void *b)
 	return x->pair < y->pair ? -1 : x->pair > y->pair;
 }
 
+enum { SMALL_OBJECT = 16 }; /* at most 120 key comparisons */
+
 /* Merge duplicate keys among n pairs at kv as a dict does: the first key's
  * position, the last key's value.  Sorting by (key, position) finds them in
  * O(n log n), where comparing every pair would let a large object with many
@@ -520,6 +638,17 @@ static int dedupe(struct json **kv, size_t *np)
 
 	if (n < 2)
 		return 0;
+	/* A small object with no duplicate (the usual case) is checked pair by
+	 * pair: cheaper, for a few keys, than an allocation and a sort. */
+	if (n <= SMALL_OBJECT) {
+		for (i = 1; i < n; i++)
+			for (j = 0; j < i; j++)
+				if (kv[2 * i]->len == kv[2 * j]->len &&
+				    memcmp(kv[2 * i]->str, kv[2 * j]->str, kv[2 * i]->len) == 0)
+					goto sort; /* a duplicate: merge them below */
+		return 0;
+	}
+sort:
 	if ((refs = malloc(n * sizeof *refs)) == NULL)
 		return -1;
 	for (i = 0; i < n; i++) {
@@ -649,14 +778,27 @@ struct json *json_parse(const char *text, size_t len, char *err, size_t errlen)
 	p.len = len;
 	p.err = err;
 	p.errlen = errlen;
-	p.next_cap = CHUNK_MIN;
+	/* Size the first chunk for a typical document of len bytes (the
+	 * benchmark's records take 3.5 times their text), so that most trees
+	 * fit in one chunk: one malloc, not ten, and one block that malloc can
+	 * hand to the next parse as it is.  Many small chunks freed together
+	 * go back to the kernel and return as fresh pages, a page fault for
+	 * each 4 kB, every parse.  Pages of the chunk that the tree does not
+	 * use are never touched: they take address space, not memory. */
+	p.next_cap = len < FIRST_MAX / TREE_PER_BYTE ? len * TREE_PER_BYTE : FIRST_MAX;
+	if (p.next_cap < CHUNK_MIN)
+		p.next_cap = CHUNK_MIN;
 	if (err != NULL && errlen > 0)
 		err[0] = '\0';
 	/* Python decodes the whole input before it parses, so invalid UTF-8
 	 * anywhere is the error, whatever the JSON. */
-	for (i = 0; i < len; i += n)
+	for (i = 0; i < len; i += n) {
+		i += ascii_run(p.s + i, len - i); /* ASCII needs no check */
+		if (i == len)
+			break;
 		if ((n = utf8_len(p.s + i, len - i)) == 0)
 			return fail(&p, SIZE_MAX, "invalid UTF-8 at byte %zu", i);
+	}
 	if (len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0)
 		return fail(&p, 0, "a UTF-8 BOM (Python's json refuses it)");
 	if ((doc = malloc(sizeof *doc)) == NULL)
@@ -737,7 +879,6 @@ enum { MAXDIG = 17 }; /* 17 significant digits always round-trip a double */
 static double decimal(const char *digits, int p, int e)
 {
 	char text[MAXDIG + 16];
-
 	/* Written as an integer and an exponent, with no decimal point, so that
 	 * strtod does not depend on the locale's. */
 	snprintf(text, sizeof text, "%.*se%d", p, digits, e - p + 1);
@@ -889,97 +1030,148 @@ static int is_printable(uint32_t c)
 	return 1;
 }
 
-/* The string as json.dumps writes it (ensure_ascii): at most 6 bytes out per
- * byte in (a 1-byte control is \u00XX, a 4-byte sequence a 12-byte pair). */
+/* The string as json.dumps writes it (ensure_ascii).  Runs of printable
+ * ASCII are copied whole; each other code point becomes an escape. */
 static int dump_string(struct json_buf *b, const struct json *v)
 {
 	const unsigned char *s = (const unsigned char *)v->str;
-	size_t i, n;
-	char *o;
+	size_t i = 0, n, run;
+	char esc[12]; /* the longest escape: a surrogate pair, \udXXX\udXXX */
 
-	if (v->len > (SIZE_MAX - 2) / 6 || reserve(b, 6 * v->len + 2) != 0)
+	/* Room for the usual case, no escapes; put() grows the buffer
+	 * geometrically if there are some. */
+	if (v->len > SIZE_MAX - 2 || reserve(b, v->len + 2) != 0 || put(b, "\"", 1) != 0)
 		return -1;
-	o = b->data + b->len;
-	*o++ = '"';
-	for (i = 0; i < v->len; i += n) {
+	while (i < v->len) {
+		run = plain_run(s + i, v->len - i, DUMP);
+		if (put(b, (const char *)s + i, run) != 0)
+			return -1;
+		if ((i += run) == v->len)
+			break;
 		uint32_t c = wtf8_get(s + i, v->len - i, &n);
-		const char *shortform = c < 0x80 ? strchr("\"\\\b\f\n\r\t", (int)c) : NULL;
+		char shortform = 0;
 
-		if (shortform != NULL && c != 0) {
-			*o++ = '\\';
-			*o++ = "\"\\bfnrt"[shortform - "\"\\\b\f\n\r\t"];
-		} else if (c >= 0x20 && c <= 0x7E) {
-			*o++ = (char)c;
+		switch (c) {
+		case '"':
+		case '\\':
+			shortform = (char)c;
+			break;
+		case '\b':
+			shortform = 'b';
+			break;
+		case '\f':
+			shortform = 'f';
+			break;
+		case '\n':
+			shortform = 'n';
+			break;
+		case '\r':
+			shortform = 'r';
+			break;
+		case '\t':
+			shortform = 't';
+			break;
+		}
+		if (shortform != 0) {
+			esc[0] = '\\';
+			esc[1] = shortform;
+			run = 2;
 		} else if (c >= 0x10000) {
 			c -= 0x10000;
-			o += hex_escape(o, 'u', 0xD800 | c >> 10, 4);
-			o += hex_escape(o, 'u', 0xDC00 | (c & 0x3FF), 4);
+			run = hex_escape(esc, 'u', 0xD800 | c >> 10, 4);
+			run += hex_escape(esc + run, 'u', 0xDC00 | (c & 0x3FF), 4);
 		} else {
-			o += hex_escape(o, 'u', c, 4);
+			run = hex_escape(esc, 'u', c, 4);
 		}
+		if (put(b, esc, run) != 0)
+			return -1;
+		i += n;
 	}
-	*o++ = '"';
-	b->len = (size_t)(o - b->data);
-	b->data[b->len] = '\0';
+	return put(b, "\"", 1);
+}
+
+/* print(str) with errors='backslashreplace': the text as it is, but for
+ * lone surrogates (which UTF-8 cannot encode), written \udXXX.  In WTF-8 a
+ * surrogate is a 3-byte sequence that starts with 0xED (as U+D000..U+D7FF
+ * do too), and 0xED is never a continuation byte: so each 0xED that memchr
+ * finds starts a code point to look at, and the bytes between are copied
+ * whole. */
+static int print_string(struct json_buf *b, const struct json *v)
+{
+	const unsigned char *s = (const unsigned char *)v->str, *ed;
+	size_t i = 0, n, run;
+	char esc[6];
+
+	/* put() of nothing still NUL-terminates the buffer, even for "" */
+	if (reserve(b, v->len) != 0 || put(b, "", 0) != 0)
+		return -1;
+	while (i < v->len) {
+		ed = memchr(s + i, 0xED, v->len - i);
+		run = ed == NULL ? v->len - i : (size_t)(ed - (s + i));
+		if (put(b, (const char *)s + i, run) != 0)
+			return -1;
+		if ((i += run) == v->len)
+			break;
+		uint32_t c = wtf8_get(s + i, v->len - i, &n);
+
+		if (c >= 0xD800 && c <= 0xDFFF) {
+			if (put(b, esc, hex_escape(esc, 'u', c, 4)) != 0)
+				return -1;
+		} else if (put(b, (const char *)s + i, n) != 0) {
+			return -1;
+		}
+		i += n;
+	}
 	return 0;
 }
 
-/* The string as repr(str) writes it: at most 4 bytes out per byte in (\xNN
- * for 1 byte, \uNNNN for 2, \UNNNNNNNN for 4).  Bare, as print(str) writes
- * it with errors='backslashreplace': at most 2 (\udXXX for 3). */
+/* The string as repr(str) writes it, or bare as print(str) does.  Runs of
+ * printable ASCII other than quotes and backslashes are copied whole. */
 static int repr_string(struct json_buf *b, const struct json *v, int bare)
 {
 	const unsigned char *s = (const unsigned char *)v->str;
-	char quote = '\'';
-	size_t i, n;
-	char *o;
+	char quote = '\'', esc[10]; /* the longest escape: \UXXXXXXXX */
+	size_t i = 0, n, run;
 
-	if (v->len > (SIZE_MAX - 2) / 4 || reserve(b, 4 * v->len + 2) != 0)
-		return -1;
-	o = b->data + b->len;
-	if (bare) {
-		for (i = 0; i < v->len; i += n) {
-			uint32_t c = wtf8_get(s + i, v->len - i, &n);
-
-			if (c >= 0xD800 && c <= 0xDFFF) {
-				o += hex_escape(o, 'u', c, 4);
-			} else {
-				memcpy(o, s + i, n);
-				o += n;
-			}
-		}
-		b->len = (size_t)(o - b->data);
-		b->data[b->len] = '\0';
-		return 0;
-	}
+	if (bare)
+		return print_string(b, v);
 	/* Single quotes, unless the text holds ' and no " (unicode_repr). */
 	if (v->len > 0 && memchr(s, '\'', v->len) != NULL && memchr(s, '"', v->len) == NULL)
 		quote = '"';
-	*o++ = quote;
-	for (i = 0; i < v->len; i += n) {
+	if (v->len > SIZE_MAX - 2 || reserve(b, v->len + 2) != 0 || put(b, &quote, 1) != 0)
+		return -1;
+	while (i < v->len) {
+		run = plain_run(s + i, v->len - i, REPR);
+		if (put(b, (const char *)s + i, run) != 0)
+			return -1;
+		if ((i += run) == v->len)
+			break;
 		uint32_t c = wtf8_get(s + i, v->len - i, &n);
+		const char *out = esc;
 
 		if (c == (uint32_t)quote || c == '\\') {
-			*o++ = '\\';
-			*o++ = (char)c;
+			esc[0] = '\\';
+			esc[1] = (char)c;
+			run = 2;
 		} else if (c == '\t' || c == '\n' || c == '\r') {
-			*o++ = '\\';
-			*o++ = (char)(c == '\t' ? 't' : c == '\n' ? 'n' : 'r');
+			esc[0] = '\\';
+			esc[1] = (char)(c == '\t' ? 't' : c == '\n' ? 'n' : 'r');
+			run = 2;
 		} else if (c >= 0x20 && (c < 0x7F || is_printable(c))) {
-			memcpy(o, s + i, n);
-			o += n;
+			out = (const char *)s + i; /* as it is (the other quote, or not ASCII) */
+			run = n;
 		} else if (c <= 0xFF) { /* C0 controls, DEL, unprintable Latin-1 */
-			o += hex_escape(o, 'x', c, 2);
+			run = hex_escape(esc, 'x', c, 2);
 		} else if (c <= 0xFFFF) {
-			o += hex_escape(o, 'u', c, 4);
+			run = hex_escape(esc, 'u', c, 4);
 		} else {
-			o += hex_escape(o, 'U', c, 8);
+			run = hex_escape(esc, 'U', c, 8);
 		}
+		if (put(b, out, run) != 0)
+			return -1;
+		i += n;
 	}
-	*o++ = quote;
-	b->len = (size_t)(o - b->data);
-	b->data[b->len] = '\0';
-	return 0;
+	return put(b, &quote, 1);
 }
 
 /* ---- the writers ------------------------------------------------------------- */
