@@ -11,6 +11,8 @@
 #include "json_printable.h"
 
 #include <errno.h>
+#include <float.h>
+#include <inttypes.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -483,6 +485,72 @@ static struct json *parse_string(struct parser *p)
 	}
 }
 
+/* 10^0 .. 10^22: each is exact in a double (10^22 = 2^22 x 5^22, and 5^22
+ * needs 52 bits), and the compiler converts these literals exactly. */
+static const double pow10_exact[] = { 1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+	                              1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+	                              1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22 };
+
+/* Set *out to the double nearest to m x 10^q and return 1, if that can be
+ * done exactly with one operation; otherwise return 0 (use strtod).
+ *
+ * Clinger's fast path: if m <= 2^53 and |q| <= 22, both m and 10^|q| are
+ * exact doubles, and IEEE multiplication and division round their exact
+ * result correctly, so m * 10^q (or m / 10^-q) is the correctly rounded
+ * value: the very double strtod returns, since strtod rounds correctly too.
+ * That needs double arithmetic done in double precision, which
+ * FLT_EVAL_METHOD 0 promises (x86-64, ARM64; not the old x87 FPU). */
+static int exact_decimal(uint64_t m, long q, double *out)
+{
+#if FLT_EVAL_METHOD == 0
+	if (m > UINT64_C(1) << 53 || q < -22 || q > 22)
+		return 0;
+	*out = q >= 0 ? (double)m * pow10_exact[q] : (double)m / pow10_exact[-q];
+	return 1;
+#else
+	(void)m;
+	(void)q;
+	(void)out;
+	return 0;
+#endif
+}
+
+/* The float literal s[0..n), which parse_number has checked against the
+ * grammar, by exact_decimal when it can (most literals people write: 1.5,
+ * 0.1, 2.5e-3); 0 if strtod must read it. */
+static int float_fast(const unsigned char *s, size_t n, double *out)
+{
+	uint64_t m = 0; /* the digits, without the point */
+	long q = 0, e = 0;
+	size_t i = 0;
+	int neg = s[0] == '-', frac = 0, eneg = 0;
+
+	for (i = (size_t)neg; i < n && s[i] != 'e' && s[i] != 'E'; i++) {
+		if (s[i] == '.') {
+			frac = 1;
+			continue;
+		}
+		if (m > (UINT64_MAX - 9) / 10)
+			return 0; /* more digits than a uint64_t holds: strtod */
+		m = m * 10 + (uint64_t)(s[i] - '0');
+		q -= frac; /* each digit after the point divides by 10 */
+	}
+	if (i < n) { /* the exponent */
+		i++;
+		if (s[i] == '+' || s[i] == '-')
+			eneg = s[i++] == '-';
+		for (; i < n; i++)
+			if ((e = e * 10 + (s[i] - '0')) > 1000)
+				return 0; /* far outside the fast path's range anyway */
+		q += eneg ? -e : e;
+	}
+	if (!exact_decimal(m, q, out))
+		return 0;
+	if (neg)
+		*out = -*out; /* -0.0 stays negative, as strtod gives it */
+	return 1;
+}
+
 /* The number at p->pos, with Python's grammar: -?(0|[1-9][0-9]*), then a
  * fraction only if a digit follows the '.', an exponent only if a digit
  * follows the 'e' and its sign (otherwise the number ends before them, and
@@ -532,13 +600,15 @@ static struct json *parse_number(struct parser *p)
 			start++;
 		return text_node(p, JSON_INT, s + start, i - start);
 	}
+	if ((v = new_node(p, JSON_FLOAT)) == NULL)
+		return NULL;
+	if (float_fast(s + start, i - start, &v->num))
+		return v;
 	/* strtod rounds correctly, as Python's float() does: 1e400 is inf,
 	 * 1e-400 is 0.0, and its ERANGE means nothing more. */
 	char *end;
 	if (scratch_put(p, s + start, i - start) != 0 || scratch_put(p, "", 1) != 0)
 		return fail_oom(p);
-	if ((v = new_node(p, JSON_FLOAT)) == NULL)
-		return NULL;
 	v->num = strtod(p->scratch, &end);
 	if (end != p->scratch + (i - start))
 		return fail(p, start, "strtod stopped early (is LC_NUMERIC not \"C\"?)");
@@ -879,6 +949,14 @@ enum { MAXDIG = 17 }; /* 17 significant digits always round-trip a double */
 static double decimal(const char *digits, int p, int e)
 {
 	char text[MAXDIG + 16];
+	uint64_t m = 0;
+	double x;
+	int k;
+
+	for (k = 0; k < p; k++) /* p <= 17 digits: at most 10^17, well inside 64 bits */
+		m = m * 10 + (uint64_t)(digits[k] - '0');
+	if (exact_decimal(m, (long)e - p + 1, &x))
+		return x; /* the double strtod would return, without the text */
 	/* Written as an integer and an exponent, with no decimal point, so that
 	 * strtod does not depend on the locale's. */
 	snprintf(text, sizeof text, "%.*se%d", p, digits, e - p + 1);
@@ -903,6 +981,9 @@ static int digits_at(double x, int p, char *digits, int *e)
 	int n = 0, k, up;
 	double y;
 
+	/* (snprintf writes all p digits; setting them first only tells the
+	 * static analyzer, which cannot see that, that none is left unset.) */
+	memset(digits, '0', (size_t)p);
 	snprintf(text, sizeof text, "%.*e", p - 1, x);
 	/* d.ddde+XX: take the digits, skipping the point (whatever its locale). */
 	for (s = text; *s != 'e'; s++)
@@ -932,6 +1013,62 @@ static int digits_at(double x, int p, char *digits, int *e)
 	return decimal(digits, p, *e) == x;
 }
 
+/* repr's digits for x (finite, > 0) the quick way, when x has a short
+ * repr (at most 15 digits: 0.1, 2.5, 1234.5678) and is neither tiny nor
+ * huge.  Returns the number of digits, with the digits and e as digits_at()
+ * gives them; or -1 if x needs 16 or 17 digits; or 0 if it cannot tell
+ * (then float_text searches every length).
+ *
+ * Scale x by 10^k so that t = x * 10^k lies in [10^14, 10^15), and round t
+ * to an integer m.  If m * 10^-k reads back as x (exact_decimal says so
+ * exactly), it is a decimal of at most 15 digits that round-trips.  For a
+ * normal double there is only one such decimal: two different ones are at
+ * least 10^-14 apart relative to their size, far more than the 2^-52
+ * between neighbouring doubles (this is why DBL_DIG is 15), so they cannot
+ * both read back as x.  So it is what the search would find, and its digits
+ * without trailing zeros are repr's.
+ *
+ * If m does not read back, no decimal of 15 digits or fewer does: one that
+ * did would be an integer M after scaling, within half a double's spacing
+ * of t (at most 2^-53 * t < 0.12), and the computed t is within 0.12 of the
+ * true one (one rounding), so M is within 0.24 of it: M would be m. */
+static int short_digits(double x, char *digits, int *e)
+{
+	char text[24];
+	double scaled, back;
+	uint64_t m;
+	int d, k, n, len;
+
+	/* k = 14 - floor(log10(x)).  Found by comparing with powers of ten
+	 * (the library does not link libm); for x < 1, x * 10^j is rounded, so
+	 * near a power of ten d may be one off: then t is below 10^14 (m has
+	 * fewer digits, fine if it reads back) or 10^15 and above (refused). */
+	d = 0;
+	if (x >= 1)
+		while (d < 22 && x >= pow10_exact[d + 1])
+			d++;
+	else
+		while (d > -8 && x * pow10_exact[-d] < 1)
+			d--;
+	k = 14 - d; /* in -8..22, so 10^|k| is exact */
+	scaled = k >= 0 ? x * pow10_exact[k] : x / pow10_exact[-k];
+	if (scaled >= 1e15 - 0.5) /* x >= 10^23, or d one too small */
+		return 0;
+	m = (uint64_t)(scaled + 0.5); /* rounded to the nearest integer */
+	if (m == 0)                   /* x far below 10^-8 */
+		return 0;
+	if (!exact_decimal(m, -k, &back))
+		return 0;
+	if (back != x) /* the argument above holds when t >= 10^14 */
+		return scaled >= 1e14 ? -1 : 0;
+	len = snprintf(text, sizeof text, "%" PRIu64, m);
+	for (n = len; n > 1 && text[n - 1] == '0'; n--)
+		;
+	memcpy(digits, text, (size_t)n);
+	*e = len - 1 - k; /* m has len digits: x = m[0].m[1]... * 10^(len - 1 - k) */
+	return n;
+}
+
 /* Write repr(x) to out (room for 32), with NaN and infinities spelt as
  * json.dumps (json = 1) or repr (json = 0) spells them.  Returns the length. */
 static size_t float_text(double x, char *out, int json)
@@ -950,6 +1087,10 @@ static size_t float_text(double x, char *out, int json)
 		return o + (size_t)sprintf(out + o, "%s", json ? "Infinity" : "inf");
 	if (x == 0)
 		return o + (size_t)sprintf(out + o, "0.0");
+	if ((n = short_digits(x, best, &best_e)) > 0)
+		goto layout;
+	if (n < 0)
+		lo = 16; /* 15 digits are too few */
 	/* The fewest digits that read back as x: some p-digit decimal does for
 	 * every p from the least one up (append zeros), so search by halves. */
 	while (lo <= hi) {
@@ -965,6 +1106,7 @@ static size_t float_text(double x, char *out, int json)
 	n = hi + 1;
 	while (n > 1 && best[n - 1] == '0')
 		n--;
+layout:
 	/* repr's layout (format_float_short): x = 0.DIGITS x 10^decpt;
 	 * exponent form iff decpt <= -4 or decpt > 16. */
 	decpt = best_e + 1;

@@ -8,8 +8,9 @@
  * exits: failures are -1 or NULL, with a one-line reason where there is an
  * `err` buffer.
  *
- * Floats are parsed with strtod and formatted with snprintf, so the
- * program's LC_NUMERIC must be "C" (it is unless the program calls
+ * Floats are parsed with strtod and formatted with snprintf (json.c does
+ * the common short cases itself, exactly, and gives the same bytes), so
+ * the program's LC_NUMERIC must be "C" (it is unless the program calls
  * setlocale).
  */
 #ifndef LAB_JSON_H
