@@ -103,7 +103,7 @@ expect_stdout() { expect_line server out "$1"; }
 expect_stderr() { expect_line server err "$1"; }
 
 # start_server [ARGS...]: run the server under test on 127.0.0.1, port 0, and wait for its
-# "listening on HOST:PORT" line.  Sets SERVER_PID, HOST and PORT.
+# "listening on HOST:PORT" line.  Sets server_PID, HOST and PORT.
 start_server() {
 	[[ -x $LAB_BIN/server ]] || { fail "no server program at $LAB_BIN/server (make build?)"; return 1; }
 	spawn server "$LAB_BIN/server" --host 127.0.0.1 --port 0 "$@"

@@ -21,6 +21,8 @@ Client mode runs steps against HOST:PORT, in order:
     recvall       read until EOF; prints   recvall b'...'  (and  reset  if it ended so)
     shut          shutdown(SHUT_WR): "I have nothing more to send"
     port          prints  port N  (this socket's local port, as the server sees it)
+    read          wait until the server has read everything sent so far (its socket's
+                  receive queue, /proc/net/tcp, is empty); prints  read
     eof           wait for EOF; prints  eof  (or fails if data or the deadline comes first)
     close         close the socket now
 
@@ -62,11 +64,13 @@ Every step's waiting is bounded by --deadline (default: $LAB_DEADLINE or 10 s); 
 of time is exit 3 with a one-line reason, so a test never hangs.
 """
 import codecs
+import fcntl
 import hmac
 import os
 import socket
 import struct
 import sys
+import termios
 import time
 
 
@@ -145,6 +149,36 @@ def hmac_answer(arg, challenge):
     return hmac.new(key, challenge, digest).digest()
 
 
+def server_rx_queue(sock):
+    """Bytes the server has not read yet on this IPv4 connection: the rx_queue of its end
+    in /proc/net/tcp (local address = our peer address, remote = ours), or None."""
+    def hexaddr(addr):
+        return "%08X:%04X" % (struct.unpack("=I", socket.inet_aton(addr[0]))[0], addr[1])
+    theirs, ours = hexaddr(sock.getpeername()), hexaddr(sock.getsockname())
+    with open("/proc/net/tcp") as f:
+        for line in f.read().splitlines()[1:]:
+            fields = line.split()
+            if fields[1] == theirs and fields[2] == ours:
+                return int(fields[4].split(":")[1], 16)
+    return None
+
+
+def wait_read(sock, deadline):
+    """Poll (every 5 ms, at most `deadline` s) until the server's end has read all we sent.
+    Our send queue is checked first: once it is empty every byte is in the server's kernel,
+    so an empty receive queue after that means that the server read them."""
+    end = time.monotonic() + deadline
+    while outq(sock) != 0 or server_rx_queue(sock) != 0:
+        if time.monotonic() > end:
+            fail(f"the server did not read what was sent within {deadline}s")
+        time.sleep(0.005)
+
+
+def outq(sock):
+    """Bytes in our send queue not yet acknowledged (SIOCOUTQ)."""
+    return struct.unpack("i", fcntl.ioctl(sock.fileno(), termios.TIOCOUTQ, b"\0" * 4))[0]
+
+
 def run_client(host, port, steps, deadline):
     sock = connect(host, port, deadline)
     peer = Peer(sock, deadline)
@@ -207,6 +241,9 @@ def run_client(host, port, steps, deadline):
             sock.shutdown(socket.SHUT_WR)
         elif op == "port":
             print("port", sock.getsockname()[1])
+        elif op == "read":
+            wait_read(sock, deadline)
+            print("read")
         elif op == "eof":
             data = peer.recv()
             if data:

@@ -106,6 +106,31 @@ lines"
 	assert_equal "${#lines[@]}" 2
 }
 
+# vm_kib PID: the process's virtual memory in KiB.  malloc'd memory counts there at once,
+# even memory never touched (which its resident size would not show).
+vm_kib() {
+	local key value _
+	while read -r key value _; do
+		[[ $key == VmSize: ]] && { echo "$value"; return; }
+	done <"/proc/$1/status"
+}
+
+@test "server: memory for a payload grows as its bytes arrive, not to the announced length" {
+	# Within --max-frame the length is still only the peer's word (README, step 4).
+	start_server --echo --max-frame 4294967295
+	local before after
+	before=$(vm_kib "$server_PID")
+	# A 4 GiB header and 10 bytes of payload; "read" waits until the server has read all
+	# 14 bytes, so that it has allocated whatever it allocates for them.
+	spawn holder "${PEER[@]}" connect "$HOST" "$PORT" 'send:\xff\xff\xff\xff0123456789' read eof
+	expect_line holder out '^read$'
+	after=$(vm_kib "$server_PID")
+	(( after - before < 65536 )) ||
+		fail "the server's memory grew by $(( (after - before) / 1024 )) MiB for 14 bytes received"
+	finish server TERM
+	finish holder
+}
+
 @test "server --max-frame 10 refuses an 11-byte frame and accepts a 10-byte one" {
 	start_server --max-frame 10
 	run peer connect "$HOST" "$PORT" 'frame:"123456789"' eof
