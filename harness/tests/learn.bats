@@ -87,13 +87,16 @@ learn() { plain harness/learn "$@"; }
 # (expect_line watch out ...), but as a job of its own (set -m): a background command of a
 # shell without job control ignores SIGINT, and a bash script cannot trap a signal it was
 # started ignoring, while Ctrl-C in a terminal reaches it.  Its process group is its PID.
+# env --default-signal=INT undoes an ignored SIGINT inherited from whoever ran the tests
+# (`nohup make test &`, say), which set -m cannot; coreutils older than 8.31 lacks it.
 # shellcheck disable=SC2034 # watch_*: read by lab.bash's expect_line and finish
 start_watch() {
-	local dir=$BATS_TEST_TMPDIR fd
+	local dir=$BATS_TEST_TMPDIR fd dfl=()
 	mkfifo "$dir/watch.out.fifo" "$dir/watch.err.fifo"
+	env --default-signal=INT true 2>/dev/null && dfl=(--default-signal=INT)
 	set -m
 	# shellcheck disable=SC2046 # unset_bats prints words
-	env $(unset_bats) PATH="${PATH//"$BATS_LIBEXEC:"/}" harness/learn watch "$@" \
+	env "${dfl[@]}" $(unset_bats) PATH="${PATH//"$BATS_LIBEXEC:"/}" harness/learn watch "$@" \
 		>"$dir/watch.out.fifo" 2>"$dir/watch.err.fifo" 3>&- &
 	watch_PID=$!
 	set +m
