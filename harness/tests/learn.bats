@@ -10,7 +10,7 @@
 
 load '../lab'
 
-ROOT=$(cd "$HARNESS/.." && pwd -P)
+ROOT=$LAB_ROOT
 # The longest any one tool may take here, and any wait for watch's output (it runs tests).
 SLOW=60
 

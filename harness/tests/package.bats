@@ -8,9 +8,7 @@
 # committed (the tracked files and the new ones git does not ignore) into a scratch git
 # repository, and every package is written under the test's temporary directory.
 
-bats_require_minimum_version 1.5.0
-bats_load_library bats-support
-bats_load_library bats-assert
+load '../lab'
 
 setup_file() {
 	local repo
