@@ -26,8 +26,8 @@ many_clients() {
 		pids+=($!)
 	done
 	for ((i = 1; i <= n; i++)); do
-		wait "${pids[i - 1]}" || fail "client $i failed: $(cat "$BATS_TEST_TMPDIR/client.$i")"
-		assert_equal "$(cat "$BATS_TEST_TMPDIR/client.$i")" "Received: ${prefix^^}-$i"
+		wait "${pids[i - 1]}" || fail "client $i failed: $(<"$BATS_TEST_TMPDIR/client.$i")"
+		assert_equal "$(<"$BATS_TEST_TMPDIR/client.$i")" "Received: ${prefix^^}-$i"
 	done
 }
 
