@@ -4,8 +4,8 @@ The grader runs as it would for an instructor, on submissions from fixtures/: th
 (full marks), the starters (nothing), and lab 01 servers with one flaw each (a compile error,
 an endless #include, a crash, silence, leftover daemons, SIGTERM ignored, the default port
 bound instead of --port, a stdout flood), plus archives of them, one hostile.  It grades with
-fixtures/quick.ini, a few tests per lab, so that this file takes about 75 s on an idle
-2-core machine (nearer 3 minutes beside the rest of `make test`).  The grader runs start
+fixtures/quick.ini, a few tests per lab, so that this file takes about 60 s on an idle
+2-core machine (under 2 minutes beside the rest of `make test`).  The grader runs start
 together at the beginning (they spend much of their time waiting on deadlines) and each
 test waits for the one it checks.
 
