@@ -24,7 +24,9 @@ SKIP_INFO = "not-in-solutions"
 
 
 def strip_comments(code):
-    code = re.sub(r"/\*.*?\*/", " ", code, flags=re.S)
+    """code without its comments; a /* ... */ over several lines leaves its newlines, so
+    that line numbers still count."""
+    code = re.sub(r"/\*.*?\*/", lambda m: " " + "\n" * m.group().count("\n"), code, flags=re.S)
     return re.sub(r"//[^\n]*", " ", code)
 
 
@@ -55,8 +57,6 @@ def stale_lines(readme, lab, root=ROOT):
     for first, info, code in code_blocks(readme.read_text(encoding="utf-8")):
         if info == SKIP_INFO:
             continue
-        # Comments go first, line count kept (a /* ... */ over lines leaves its newlines).
-        code = re.sub(r"/\*.*?\*/", lambda m: "\n" * m.group().count("\n"), code, flags=re.S)
         for i, line in enumerate(strip_comments(code).split("\n")):
             n = normalize(line)
             if not n or n in ("{", "}", "};", "}else{") or "..." in n:
