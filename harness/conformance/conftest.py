@@ -156,6 +156,15 @@ class Server:
         return status
 
 
+@pytest.fixture(autouse=True)
+def _proxies_in_step(request):
+    """A test of a module's shared `servers` starts with their proxies in step, whatever an
+    earlier test left behind when it failed.  Hypothesis examples share one call of the test,
+    so the exchange helpers that run them call forget() themselves."""
+    if "servers" in request.fixturenames:
+        request.getfixturevalue("servers").forget()
+
+
 def run_client(argv, deadline=DEADLINE):
     """Run a client to completion (bounded); returns the CompletedProcess."""
     try:
@@ -193,6 +202,11 @@ class ServerPair(dict):
             self.__exit__()
             raise
         return self
+
+    def forget(self):
+        """Put both proxies back in step (RecordingProxy.forget) before a new exchange."""
+        for server in self.values():
+            server.proxy.forget()
 
     def __exit__(self, *exc):
         for server in self.values():

@@ -64,7 +64,8 @@ class RecordingProxy:
         self.listener = socket.create_server(("127.0.0.1", 0))
         self.port = self.listener.getsockname()[1]
         self.records = queue.Queue()
-        self.accepted = 0
+        self.accepted = 0  # connections accepted; each puts exactly one record
+        self.taken = 0  # records handed out by next_record()
         self.acceptor = threading.Thread(target=self._accept_loop, daemon=True)
         self.acceptor.start()
 
@@ -131,10 +132,21 @@ class RecordingProxy:
     def next_record(self, deadline=DEADLINE):
         """The next connection's record, once both directions have ended."""
         try:
-            return self.records.get(timeout=deadline)
+            rec = self.records.get(timeout=deadline)
         except queue.Empty:
             raise AssertionError(f"no connection through the proxy closed within {deadline}s "
                                  f"({self.accepted} accepted so far)")
+        self.taken += 1
+        return rec
+
+    def forget(self, deadline=DEADLINE):
+        """Drop the records of the connections accepted so far and not taken, waiting (bounded)
+        for those still open to close.  Call it before a client connects when the proxy is
+        shared: an earlier example that failed between its connection and next_record() left
+        its record behind, and without this every later one would be handed the record before
+        its own and fail for a reason not its own, hiding the first failure's."""
+        while self.taken < self.accepted:
+            self.next_record(deadline)
 
     def close(self):
         # Wake the accept thread and let it end before the fd is closed: closing a socket
@@ -172,6 +184,8 @@ class RecordingRelay:
         self.clients = {}
         self.lock = threading.Lock()
         self.records = queue.Queue()
+        self.seen = 0  # clients seen; each puts exactly one record
+        self.taken = 0  # records handed out by next_record()
         self.closing = False
         self.reader = threading.Thread(target=self._from_clients, daemon=True)
         self.reader.start()
@@ -193,6 +207,7 @@ class RecordingRelay:
                     rec.thread = threading.Thread(target=self._from_server, args=(up, rec),
                                                   daemon=True)
                     rec.thread.start()
+                    self.seen += 1
                     self.records.put(rec)
                 up, rec = self.clients[addr]
             rec.c2s.append(data)
@@ -224,7 +239,13 @@ class RecordingRelay:
             up, _ = self.clients.pop(rec.client)
         rec.done = True
         stop_socket(up, rec.thread)
+        self.taken += 1
         return rec
+
+    def forget(self, deadline=DEADLINE):
+        """Drop the records of the clients seen so far and not taken (see RecordingProxy)."""
+        while self.taken < self.seen:
+            self.next_record(deadline)
 
     def close(self):
         self.closing = True

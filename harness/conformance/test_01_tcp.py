@@ -33,6 +33,7 @@ def exchange(client_lang, server, message):
     """Run one client against one server through its proxy.
 
     Returns (client stdout, wire record, what the server printed for the connection)."""
+    server.proxy.forget()  # an example that failed midway may have left a record behind
     argv = program(client_lang, LAB, "client") + ["--port", str(server.proxy.port)]
     if message is not None:
         argv.append(f"--message={message}")  # a message may start with "-"

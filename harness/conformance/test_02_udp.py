@@ -32,6 +32,7 @@ def servers():
 
 
 def exchange(client_lang, server, message):
+    server.proxy.forget()  # an example that failed midway may have left a record behind
     argv = program(client_lang, LAB, "client") + ["--port", str(server.proxy.port),
                                                    f"--message={message}"]
     result = run_client(argv)

@@ -57,6 +57,7 @@ def servers():
 
 
 def exchange(client_lang, server, docs):
+    server.proxy.forget()  # an example that failed midway may have left a record behind
     argv = program(client_lang, LAB, "client") + ["--port", str(server.proxy.port), "--echo",
                                                    "--", *docs]
     result = run_client(argv)

@@ -51,6 +51,7 @@ requests = st.builds(lambda a, b, c: a + b + c, st.sampled_from([b"", b" ", b"\t
 @example(request=b"")
 def test_same_reply_and_line_as_threadingtcpserver(servers, request):
     got = {}
+    servers.forget()  # an example that failed midway may have left a record behind
     for lang, server in servers.items():
         reply = raw_exchange(server.proxy.port, request, shut=not request)
         rec = server.proxy.next_record()
