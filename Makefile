@@ -64,15 +64,15 @@ $(BUILD)/liblab.a: $(LIBOBJ)
 	$(AR) rcs $@ $^
 
 # Libraries a lab links beyond libc.
+# Every program links -pthread: lab_catch_signals() waits for SIGINT/SIGTERM in a thread.
 LDLIBS_05-hmac-auth := -lcrypto
-LDLIBS_06-concurrency := -pthread
 
 # One rule per lab and implementation: OUTDIR/prog from SRCDIR/prog.c, plus any other .c
 # file there (a module both programs share, such as 04's frame.c).
 define lab_rules
 $(2)/%: $(1)/%.c $(filter-out $(addprefix $(1)/,$(addsuffix .c,$(PROGS))),$(wildcard $(1)/*.c)) $(wildcard $(1)/*.h) $(BUILD)/liblab.a $(wildcard labs/common/*.h)
 	@mkdir -p $$(@D)
-	$$(CC) $$(ALL_CFLAGS) -I$(1) $$(filter %.c,$$^) $(BUILD)/liblab.a -o $$@ $$(LDLIBS) $(LDLIBS_$(3))
+	$$(CC) $$(ALL_CFLAGS) -I$(1) $$(filter %.c,$$^) $(BUILD)/liblab.a -o $$@ -pthread $$(LDLIBS) $(LDLIBS_$(3))
 endef
 $(foreach L,$(SEL),$(eval $(call lab_rules,$(call srcdir,$(L)),$(call outdir,$(L)),$(L))))
 
@@ -80,7 +80,7 @@ build: $(foreach L,$(SEL),$(addprefix $(call outdir,$(L))/,$(PROGS)))
 
 $(BUILD)/unit/test_lab: harness/unit/test_lab.c $(BUILD)/liblab.a labs/common/lab.h
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) $< $(BUILD)/liblab.a -o $@
+	$(CC) $(ALL_CFLAGS) $< $(BUILD)/liblab.a -o $@ -pthread
 
 $(BUILD)/unit/test_json: harness/unit/test_json.c $(BUILD)/liblab.a labs/common/json.h
 	@mkdir -p $(@D)

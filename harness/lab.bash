@@ -138,9 +138,16 @@ expect_stderr() { expect_line server err "$1"; }
 
 # start_server [ARGS...]: run the server under test on 127.0.0.1, port 0, and wait for its
 # "listening on HOST:PORT" line.  Sets server_PID, HOST and PORT.
-start_server() {
+start_server() { start_server_at 127.0.0.1 "$@"; }
+
+# start_server_at ADDRESS [ARGS...]: the same on ADDRESS (::1, ::, 0.0.0.0, localhost).
+# HOST is then the address the server's line shows (for :: that is ::, for localhost
+# 127.0.0.1 or ::1, whichever it bound).
+start_server_at() {
+	local at=$1
+	shift
 	[[ -x $LAB_BIN/server ]] || { fail "no server program at $LAB_BIN/server (make build?)"; return 1; }
-	spawn server "$LAB_BIN/server" --host 127.0.0.1 --port 0 "$@"
+	spawn server "$LAB_BIN/server" --host "$at" --port 0 "$@"
 	expect_line server err '^listening on ([^ ]+):([0-9]+)$' || return 1
 	HOST=${BASH_REMATCH[1]}
 	PORT=${BASH_REMATCH[2]}

@@ -36,9 +36,10 @@ UDP client mode sends datagrams from one socket and prints the ones that come ba
 
 Server mode stands in for a server, to test a client:
 
-    peer.py [--deadline S] serve [--reply TEXT]
+    peer.py [--deadline S] serve [--host HOST] [--reply TEXT]
 
-It listens on 127.0.0.1 port 0, prints "listening on 127.0.0.1:PORT" on stderr, accepts one
+It listens on 127.0.0.1 (or --host HOST, such as ::1) port 0, prints "listening on HOST:PORT"
+on stderr, accepts one
 client, prints  got b'...'  for its first chunk, sends TEXT (if any), then prints
  rest b'...'  with all the client sent until it closed, and exits.
 
@@ -257,10 +258,17 @@ def run_client(host, port, steps, deadline):
         sys.stdout.flush()
 
 
+def bound(host, kind):
+    """A socket of kind bound to host (127.0.0.1, ::1, ...) port 0."""
+    family, _, _, _, addr = socket.getaddrinfo(host, 0, 0, kind)[0]
+    sock = socket.socket(family, kind)
+    sock.bind(addr)
+    return sock
+
+
 def run_udp_client(host, port, steps, deadline):
-    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock = bound("::1" if ":" in host else "127.0.0.1", socket.SOCK_DGRAM)
     sock.settimeout(deadline)
-    sock.bind(("127.0.0.1", 0))
     for step in steps:
         op, _, arg = step.partition(":")
         if op == "send":
@@ -277,10 +285,9 @@ def run_udp_client(host, port, steps, deadline):
         sys.stdout.flush()
 
 
-def run_udp_server(reply, count, deadline):
-    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    sock.bind(("127.0.0.1", 0))
-    print(f"listening on 127.0.0.1:{sock.getsockname()[1]}", file=sys.stderr, flush=True)
+def run_udp_server(host, reply, count, deadline):
+    sock = bound(host, socket.SOCK_DGRAM)
+    print(f"listening on {host}:{sock.getsockname()[1]}", file=sys.stderr, flush=True)
     sock.settimeout(deadline)
     for i in range(count):
         try:
@@ -292,11 +299,10 @@ def run_udp_server(reply, count, deadline):
             sock.sendto(reply, addr)
 
 
-def run_server(reply, recvall, close, greet, deadline):
-    lsock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    lsock.bind(("127.0.0.1", 0))
+def run_server(host, reply, recvall, close, greet, deadline):
+    lsock = bound(host, socket.SOCK_STREAM)
     lsock.listen(1)
-    print(f"listening on 127.0.0.1:{lsock.getsockname()[1]}", file=sys.stderr, flush=True)
+    print(f"listening on {host}:{lsock.getsockname()[1]}", file=sys.stderr, flush=True)
     lsock.settimeout(deadline)
     try:
         conn, _ = lsock.accept()
@@ -331,8 +337,11 @@ def main(argv):
         run_udp_client(argv[1], argv[2], argv[3:], deadline)
     elif argv[:1] in (["serve"], ["udp-serve"]):
         reply, count, recvall, close, greet, rest = None, 1, False, False, None, argv[1:]
+        host = "127.0.0.1"
         while rest:
-            if rest[0] == "--reply" and len(rest) > 1:
+            if rest[0] == "--host" and len(rest) > 1:
+                host, rest = rest[1], rest[2:]
+            elif rest[0] == "--reply" and len(rest) > 1:
                 reply, rest = unescape(rest[1]), rest[2:]
             elif rest[0] == "--count" and len(rest) > 1:
                 count, rest = int(rest[1]), rest[2:]
@@ -345,9 +354,9 @@ def main(argv):
             else:
                 fail(f"unknown option {rest[0]!r}", 2)
         if argv[0] == "serve":
-            run_server(reply, recvall, close, greet, deadline)
+            run_server(host, reply, recvall, close, greet, deadline)
         else:
-            run_udp_server(reply, count, deadline)
+            run_udp_server(host, reply, count, deadline)
     else:
         print(__doc__, file=sys.stderr)
         sys.exit(2)

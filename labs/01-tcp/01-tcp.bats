@@ -93,6 +93,42 @@ recv b'ACK: two'"
 	assert_wire "$output" "recvall b'ACK: still'"
 }
 
+@test "server drops a client silent for --timeout, says 'timed out', and serves the next" {
+	start_server --timeout 0.5
+	spawn idle "${PEER[@]}" connect "$HOST" "$PORT" recvall
+	expect_stdout '^Connection from '
+	# This client waits in the backlog until the silent one is dropped.
+	run peer connect "$HOST" "$PORT" send:next shut recvall
+	assert_success
+	assert_wire "$output" "recvall b'ACK: next'"
+	expect_stderr 'timed out'
+	expect_line idle out "^recvall b''$"
+}
+
+@test "server on ::1 (IPv6) prints the client as ('::1', PORT, 0, 0)" {
+	start_server_at ::1
+	assert_equal "$HOST" "::1"
+	run peer connect ::1 "$PORT" port send:hi recv
+	assert_success
+	assert_equal "${lines[1]}" "recv b'ACK: hi'"
+	expect_stdout '^Server listening on '
+	assert_equal "$LINE" "Server listening on ::1:$PORT"
+	expect_stdout '^Connection from '
+	assert_equal "$LINE" "Connection from ('::1', ${lines[0]#port }, 0, 0)"
+}
+
+@test "server on :: takes IPv4 clients too, as ('::ffff:127.0.0.1', PORT, 0, 0)" {
+	start_server_at ::
+	run peer connect 127.0.0.1 "$PORT" port send:v4 recv
+	assert_success
+	assert_equal "${lines[1]}" "recv b'ACK: v4'"
+	expect_stdout '^Connection from '
+	assert_equal "$LINE" "Connection from ('::ffff:127.0.0.1', ${lines[0]#port }, 0, 0)"
+	run peer connect ::1 "$PORT" send:v6 recv
+	assert_success
+	assert_equal "$output" "recv b'ACK: v6'"
+}
+
 @test "server exits 0 on SIGTERM" {
 	start_server
 	finish server TERM
@@ -168,6 +204,23 @@ fake_server() {
 	run client --port "$FPORT"
 	assert_success
 	assert_output 'Server replied: ok \xff\xc3(end)'
+}
+
+@test "client reaches a server on ::1 (IPv6) with --host ::1" {
+	spawn fake "${PEER[@]}" serve --host ::1 --reply 'ok6'
+	expect_line fake err '^listening on ::1:([0-9]+)$'
+	run client --host ::1 --port "${BASH_REMATCH[1]}" --message 'over v6'
+	assert_success
+	assert_output 'Server replied: ok6'
+	expect_line fake out '^got '
+	assert_wire "$LINE" "got b'over v6'"
+}
+
+@test "client and server talk to each other on localhost, whichever family it names" {
+	start_server_at localhost
+	run client --host localhost --port "$PORT" --message 'local'
+	assert_success
+	assert_output 'Server replied: ACK: local'
 }
 
 @test "client and server talk to each other" {

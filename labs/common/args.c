@@ -67,7 +67,7 @@ static int set_value(const struct lab_opt *o, const char *val, char *err, size_t
 	case LAB_OPT_SECONDS:
 		errno = 0;
 		d = strtod(val, &end);
-		if (end == val || *end != '\0' || errno != 0 || !isfinite(d) || d <= 0 || d > 86400)
+		if (end == val || *end != '\0' || errno != 0 || !isfinite(d) || d < 0.001 || d > 86400)
 			break;
 		*(double *)o->value = d;
 		return 0;
@@ -89,7 +89,7 @@ static int set_value(const struct lab_opt *o, const char *val, char *err, size_t
 		snprintf(err, errlen, "%s: '%s' is not a port number (0-65535)", o->name, val);
 		break;
 	case LAB_OPT_SECONDS:
-		snprintf(err, errlen, "%s: '%s' is not a number of seconds (0 < s <= 86400)",
+		snprintf(err, errlen, "%s: '%s' is not a number of seconds (0.001 to 86400)",
 		         o->name, val);
 		break;
 	case LAB_OPT_SIZE:
@@ -247,21 +247,13 @@ int lab_args(int argc, char **argv, const struct lab_opt *opts, const char *purp
 
 int xlisten(const char *host, const char *port, int type, int backlog)
 {
-	struct sockaddr_storage ss;
-	socklen_t len = sizeof ss;
-	char msg[LAB_ERRLEN], addr[LAB_ADDRLEN];
+	char msg[LAB_ERRLEN];
 	int fd;
 
 	if ((fd = lab_listen(host, port, type, backlog, msg, sizeof msg)) < 0)
 		errx(1, "%s", msg);
-	if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0)
+	if (lab_announce(fd) < 0)
 		err(1, "getsockname");
-	lab_host_str((struct sockaddr *)&ss, len, addr, sizeof addr);
-	/* Tests and graders wait for this line, so it goes out at once (stderr
-	 * is unbuffered) and only once the socket can take traffic. */
-	fprintf(stderr, "listening on %s:%d\n", addr, lab_local_port(fd));
-	if (lab_shutdown_on_stop(fd) < 0)
-		err(1, "lab_shutdown_on_stop");
 	return fd;
 }
 

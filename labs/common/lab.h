@@ -1,7 +1,8 @@
 /* lab.h - the course library: sockets, exact I/O, flags and Python-compatible printing.
  *
  * Every lesson program includes this one header.  The functions named lab_*
- * never print and never exit: they return -1 (or NULL) and, where they take
+ * never exit, and print only where printing is their job (lab_announce,
+ * lab_print_*, lab_usage): they return -1 (or NULL) and, where they take
  * an `err` buffer, leave a one-line reason in it, so that a caller decides
  * what a failure means.  The few functions named x* are thin wrappers for
  * main() only: they print a one-line error and exit, as err(3) does.
@@ -9,8 +10,6 @@
 #ifndef LAB_H
 #define LAB_H
 
-#include <signal.h>
-#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -22,47 +21,46 @@
 
 /* ---- signals ------------------------------------------------------------ */
 
-/* Set to 1 by SIGINT or SIGTERM once lab_catch_signals() has run.  An atomic
- * (lock-free, so a signal handler may set it), not a volatile sig_atomic_t:
- * that is enough for one thread, but lesson 06's threads read it too, and
- * only an atomic makes the handler's write visible to them without a race. */
-extern atomic_int lab_stop;
-
-/* SIGINT and SIGTERM set lab_stop and interrupt the blocking call in progress
- * (accept, recv, ...) with EINTR, so that a server leaves its loop, closes
- * its sockets and exits 0.  SIGPIPE is ignored: a vanished peer is an error
- * on one connection (EPIPE), never the death of the process. */
+/* Make SIGINT and SIGTERM end the program with exit status 0, whatever it is
+ * doing (waiting in accept(), halfway through a client), and make SIGPIPE
+ * harmless: a vanished peer is an EPIPE error on one connection.  Call it in
+ * main() before creating any thread.  How: the two signals are blocked in
+ * every thread, and a thread of the library's waits for them in sigwait(),
+ * then calls exit(0), which flushes stdout and closes every socket.  So no
+ * signal handler runs, and no loop of yours needs to check for a stop.  A
+ * child of fork() gets the default actions back: the signals end it.
+ * 0, or -1 with errno set. */
 int lab_catch_signals(void);
 
-/* When SIGINT or SIGTERM arrives, also shut down fd, so that a call that
- * waits on it returns at once even if the signal came just before the call:
- * accept() on a listening socket fails (EINVAL); recv() on a connection
- * returns 0; on Linux, recvfrom() on a bound UDP socket returns 0.  xlisten()
- * does this for the socket it returns; a server that serves one connection
- * at a time adds the connection too, and forgets it before close().  Up to
- * LAB_STOP_FDS sockets; 0, or -1 (EMFILE) when they are all taken. */
-#define LAB_STOP_FDS 4
-int lab_shutdown_on_stop(int fd);
-void lab_forget_on_stop(int fd);
+/* Run fn (in the library's thread) just before that exit(0): lesson 06's
+ * fork model ends its children there.  NULL for none. */
+void lab_at_stop(void (*fn)(void));
 
-/* ---- sockets ------------------------------------------------------------ */
+/* ---- sockets: what lessons 01 and 02 write by hand ------------------------- */
 
-/* Resolve host:port with getaddrinfo and return a socket of `type`
- * (SOCK_STREAM or SOCK_DGRAM) bound to it; stream sockets get SO_REUSEADDR
- * and listen(backlog).  Port "0" asks the kernel for a free port. */
+/* Print the line tests and graders wait for, on stderr, for the bound socket
+ * fd: "listening on HOST:PORT" with the address and the port the kernel
+ * really gave (what --port 0 became).  Returns that port, or -1. */
+int lab_announce(int fd);
+
+/* From lesson 03 on, what your lesson 01 and 02 servers and clients did:
+ *
+ * Resolve host:port with getaddrinfo (IPv4 or IPv6, AI_PASSIVE) and return a
+ * socket of `type` (SOCK_STREAM or SOCK_DGRAM) bound to the first address
+ * that works; stream sockets get SO_REUSEADDR and listen(backlog), IPv6 ones
+ * IPV6_V6ONLY off (a server on "::" takes IPv4 clients too).  Port "0" asks
+ * the kernel for a free port.  -1 with the reason in err. */
 int lab_listen(const char *host, const char *port, int type, int backlog, char *err, size_t errlen);
 
-/* Return a socket of `type` connected to host:port (for SOCK_DGRAM,
- * "connected" means send() and recv() talk to that address only). */
+/* Return a socket of `type` connected to host:port, trying each address
+ * getaddrinfo finds until one connects (for SOCK_DGRAM, "connected" means
+ * send() and recv() talk to that address only).  -1 with the reason in err. */
 int lab_connect(const char *host, const char *port, int type, char *err, size_t errlen);
 
 /* Make recv() and send() on fd give up with EAGAIN after `seconds` without
  * progress (SO_RCVTIMEO and SO_SNDTIMEO), so that a silent peer cannot hold
  * a program forever.  0 or -1. */
 int lab_set_timeout(int fd, double seconds);
-
-/* The port a socket is bound to (what --port 0 became), or -1. */
-int lab_local_port(int fd);
 
 /* Format an address as Python prints the tuple accept() returns:
  * ('127.0.0.1', 54321), or ('::1', 54321, 0, 0) for IPv6.  Returns buf. */
@@ -73,8 +71,7 @@ char *lab_host_str(const struct sockaddr *sa, socklen_t len, char *buf, size_t b
 
 /* ---- exact I/O ------------------------------------------------------------ */
 
-/* Read exactly n bytes, looping over short reads and EINTR (unless lab_stop
- * is set).  Returns n, or fewer if the peer closed first (0 at once on EOF),
+/* Read exactly n bytes, looping over short reads and EINTR.  Returns n, or fewer if the peer closed first (0 at once on EOF),
  * or -1 with errno set.  Python's equivalent is the seed's recvall(). */
 ssize_t lab_readn(int fd, void *buf, size_t n);
 
@@ -88,7 +85,7 @@ ssize_t lab_writen(int fd, const void *buf, size_t n);
  * or -1 with errno ETIMEDOUT once `seconds` have passed. */
 ssize_t lab_readn_within(int fd, void *buf, size_t n, double seconds);
 
-/* recv() once, retrying on EINTR unless lab_stop is set. */
+/* recv() once, retrying on EINTR. */
 ssize_t lab_recv(int fd, void *buf, size_t n);
 
 /* ---- printing text as Python does ------------------------------------------ */
@@ -119,7 +116,7 @@ int lab_print_line(FILE *f, const char *prefix, const void *data, size_t n, cons
 enum lab_optkind {
 	LAB_OPT_STRING,  /* const char **value: any text */
 	LAB_OPT_PORT,    /* const char **value: a number 0..65535 */
-	LAB_OPT_SECONDS, /* double *value: a number > 0 and <= 86400 */
+	LAB_OPT_SECONDS, /* double *value: a number from 0.001 to 86400 */
 	LAB_OPT_SIZE,    /* size_t *value: an integer from min to max */
 	LAB_OPT_FLAG,    /* bool *value: set to true, takes no argument */
 	LAB_OPT_CHOICE,  /* const char **value: one of the words in `choices` */
@@ -166,9 +163,7 @@ void lab_usage(FILE *f, const char *prog, const char *purpose, const char *args,
 int lab_args(int argc, char **argv, const struct lab_opt *opts, const char *purpose,
              const char *args);
 
-/* lab_listen, or exit 1 with the reason.  Then prints, on stderr, the line
- * tests wait for: "listening on HOST:PORT" with the real port, and marks the
- * socket for lab_shutdown_on_stop(). */
+/* lab_listen, or exit 1 with the reason; then lab_announce(). */
 int xlisten(const char *host, const char *port, int type, int backlog);
 
 /* lab_connect, or exit 1 with the reason. */

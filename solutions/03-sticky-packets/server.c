@@ -9,38 +9,36 @@
 #include <time.h>
 #include <unistd.h>
 
-/* Sleep for `seconds`, unless SIGINT or SIGTERM comes first. */
+/* Sleep for `seconds`. */
 static void pause_for(double seconds)
 {
 	struct timespec ts = { (time_t)seconds, (long)((seconds - (double)(time_t)seconds) * 1e9) };
 
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR && !lab_stop)
-		continue; /* a signal that is not a stop: sleep the rest */
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		continue; /* interrupted: sleep the rest */
 }
 
 /* TCP: one connection; after the delay, every recv() prints what it got. */
-static int serve_stream(int lfd, char *buf, size_t bufsize, double delay)
+static int serve_stream(int lfd, char *buf, size_t bufsize, double delay, double timeout)
 {
-	ssize_t n = 0;
+	ssize_t n;
 	int conn;
 
-	while ((conn = accept(lfd, NULL, NULL)) < 0) {
-		if (lab_stop)
-			return 0;
+	while ((conn = accept(lfd, NULL, NULL)) < 0)
 		if (errno != EINTR && errno != ECONNABORTED)
 			err(1, "accept");
-	}
-	/* A SIGTERM that lands just before a recv() below must still end it. */
-	if (lab_shutdown_on_stop(conn) < 0)
-		err(1, "lab_shutdown_on_stop");
+	/* A client that goes silent for --timeout is dropped (lesson 01's SO_RCVTIMEO). */
+	if (lab_set_timeout(conn, timeout) < 0)
+		err(1, "setsockopt");
 	/* Give the client time to send all its messages: now they are all
 	 * waiting in one byte stream, and nothing marks where each ended. */
 	pause_for(delay);
-	while (!lab_stop && (n = lab_recv(conn, buf, bufsize)) > 0)
+	while ((n = lab_recv(conn, buf, bufsize)) > 0)
 		lab_print_text(stdout, "Received: ", buf, (size_t)n);
-	if (!lab_stop && n < 0)
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		errx(1, "client silent for %g s: timed out", timeout);
+	if (n < 0)
 		err(1, "recv");
-	lab_forget_on_stop(conn);
 	close(conn);
 	return 0;
 }
@@ -52,19 +50,16 @@ static int serve_datagrams(int fd, char *buf, size_t bufsize, double delay)
 	struct pollfd pfd = { fd, POLLIN, 0 };
 	ssize_t n;
 
-	while (poll(&pfd, 1, -1) < 0) {
-		if (lab_stop)
-			return 0;
+	while (poll(&pfd, 1, -1) < 0)
 		if (errno != EINTR)
 			err(1, "poll");
-	}
 	pause_for(delay);
 	/* Non-blocking now: "nothing left" is EAGAIN instead of waiting forever. */
 	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0)
 		err(1, "fcntl");
-	while (!lab_stop && (n = recv(fd, buf, bufsize, 0)) >= 0)
+	while ((n = recv(fd, buf, bufsize, 0)) >= 0)
 		lab_print_text(stdout, "Received: ", buf, (size_t)n);
-	if (!lab_stop && errno != EAGAIN && errno != EWOULDBLOCK)
+	if (errno != EAGAIN && errno != EWOULDBLOCK)
 		err(1, "recv");
 	return 0;
 }
@@ -72,7 +67,7 @@ static int serve_datagrams(int fd, char *buf, size_t bufsize, double delay)
 int main(int argc, char **argv)
 {
 	const char *host = "127.0.0.1", *port = "65433";
-	double delay = 0.2;
+	double delay = 0.2, timeout = 5;
 	size_t bufsize = 1024;
 	bool udp = false;
 	const struct lab_opt opts[] = {
@@ -83,6 +78,8 @@ int main(int argc, char **argv)
 		{ "--bufsize", "N", "bytes asked of each recv()", LAB_OPT_SIZE, &bufsize, 1, 65536,
 		  NULL },
 		{ "--udp", NULL, "datagrams instead of a stream", LAB_OPT_FLAG, &udp, 0, 0, NULL },
+		{ "--timeout", "SECONDS", "drop a client that is silent that long", LAB_OPT_SECONDS,
+		  &timeout, 0, 0, NULL },
 		LAB_OPT_END,
 	};
 	char *buf;
@@ -91,12 +88,13 @@ int main(int argc, char **argv)
 	lab_args(argc, argv, opts, "Sticky packets: prints each chunk that recv() returns.", NULL);
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (lab_catch_signals() < 0)
-		err(1, "sigaction");
+		err(1, "lab_catch_signals");
 	if ((buf = malloc(bufsize)) == NULL)
 		err(1, "malloc");
 
 	fd = xlisten(host, port, udp ? SOCK_DGRAM : SOCK_STREAM, 5);
-	rc = udp ? serve_datagrams(fd, buf, bufsize, delay) : serve_stream(fd, buf, bufsize, delay);
+	rc = udp ? serve_datagrams(fd, buf, bufsize, delay)
+	         : serve_stream(fd, buf, bufsize, delay, timeout);
 	close(fd);
 	free(buf);
 	return rc;

@@ -57,7 +57,7 @@ static void echo(int conn, size_t max, const char *who)
 	size_t cut = 0;
 	int rc = 0;
 
-	while (!lab_stop && (rc = receive(conn, max, &value, &cut, msg, sizeof msg)) == 1) {
+	while ((rc = receive(conn, max, &value, &cut, msg, sizeof msg)) == 1) {
 		print_payload(value);
 		out.len = 0;
 		rc = json_dump(value, &out);
@@ -72,9 +72,9 @@ static void echo(int conn, size_t max, const char *who)
 			break;
 		}
 	}
-	if (!lab_stop && rc < 0)
+	if (rc < 0)
 		warnx("%s: %s; connection closed", who, msg);
-	else if (!lab_stop && rc == 0 && cut > 0)
+	else if (rc == 0 && cut > 0)
 		warnx("%s: frame header cut short after %zu of 4 bytes; connection closed", who,
 		      cut);
 	json_buf_free(&out);
@@ -108,14 +108,14 @@ int main(int argc, char **argv)
 	         NULL);
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (lab_catch_signals() < 0)
-		err(1, "sigaction");
+		err(1, "lab_catch_signals");
 
 	lfd = xlisten(host, port, SOCK_STREAM, 5);
 	/* Without --echo, the seed: one client, one frame, then exit. */
-	while (!lab_stop) {
+	for (;;) {
 		len = sizeof peer;
 		if ((conn = accept(lfd, (struct sockaddr *)&peer, &len)) < 0) {
-			if (lab_stop || errno == EINTR || errno == ECONNABORTED)
+			if (errno == EINTR || errno == ECONNABORTED)
 				continue;
 			err(1, "accept");
 		}
@@ -141,11 +141,11 @@ int main(int argc, char **argv)
 		if (rc >= 0)
 			print_payload(value);
 		json_free(value);
-		if (rc < 0 && !lab_stop)
+		if (rc < 0)
 			warnx("%s: %s", who, msg);
 		close(conn);
 		break;
 	}
 	close(lfd);
-	return rc < 0 && !lab_stop ? 1 : 0;
+	return rc < 0 ? 1 : 0;
 }

@@ -79,7 +79,7 @@ int main(int argc, char **argv)
 	         NULL);
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (lab_catch_signals() < 0)
-		err(1, "sigaction");
+		err(1, "lab_catch_signals");
 	if ((keylen = auth_load_key(key_file, &key, msg, sizeof msg)) < 0)
 		errx(1, "%s", msg);
 	if (key_file == NULL)
@@ -87,10 +87,10 @@ int main(int argc, char **argv)
 
 	lfd = xlisten(host, port, SOCK_STREAM, 5);
 	printf("Auth Server running...\n");
-	while (!lab_stop) {
+	for (;;) {
 		len = sizeof peer;
 		if ((conn = accept(lfd, (struct sockaddr *)&peer, &len)) < 0) {
-			if (lab_stop || errno == EINTR || errno == ECONNABORTED)
+			if (errno == EINTR || errno == ECONNABORTED)
 				continue;
 			err(1, "accept");
 		}
@@ -103,13 +103,10 @@ int main(int argc, char **argv)
 			printf("Client %s authenticated successfully.\n", who);
 			if (lab_writen(conn, "Access Granted", 14) < 0)
 				warn("%s", who);
-		} else if (!lab_stop) {
+		} else {
 			printf("Client %s failed authentication.\n", who);
 			warnx("%s: %s", who, why);
 		}
 		close(conn);
 	}
-	close(lfd);
-	free(key);
-	return 0;
 }

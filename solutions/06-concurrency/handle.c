@@ -4,6 +4,7 @@
 
 #include <err.h>
 #include <errno.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -48,24 +49,36 @@ char *transform(char *req, size_t n, size_t *out_len)
 	return req;
 }
 
+double client_timeout = 5;
+
+/* Why recv() or send() failed, for one line on stderr. */
+static const char *why(void)
+{
+	return errno == EAGAIN || errno == EWOULDBLOCK ? "timed out" : strerror(errno);
+}
+
 void handle_client(int conn, const struct sockaddr *peer, socklen_t len)
 {
 	char req[REQUEST_MAX], host[LAB_ADDRLEN], *reply;
 	size_t n;
 	ssize_t got;
 
+	lab_host_str(peer, len, host, sizeof host);
+	/* A client that sends nothing, or does not read, is dropped: in the pool
+	 * it would hold a thread, in the fork model a process, for ever. */
+	if (lab_set_timeout(conn, client_timeout) < 0)
+		warn("setsockopt");
 	/* One recv, as the seed: a longer request is cut at 1024 bytes. */
 	if ((got = lab_recv(conn, req, sizeof req)) < 0) {
-		if (!lab_stop)
-			warn("recv");
+		warnx("%s: recv: %s", host, why());
 		close(conn);
 		return;
 	}
 	reply = transform(req, (size_t)got, &n);
 	/* One printf is one locked stdio call: lines from threads never mix. */
-	printf("Received from %s\n", lab_host_str(peer, len, host, sizeof host));
+	printf("Received from %s\n", host);
 	if (lab_writen(conn, reply, n) < 0)
-		warn("send to %s", host);
+		warnx("%s: send: %s", host, why());
 	/* As socketserver's shutdown_request(): "no more from me", then close. */
 	shutdown(conn, SHUT_WR);
 	close(conn);

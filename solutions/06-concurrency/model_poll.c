@@ -8,6 +8,7 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 /* One client: waiting for its request, then for its reply to be sent. */
@@ -16,7 +17,32 @@ struct client {
 	char buf[REQUEST_MAX];
 	size_t start, left; /* the reply still to send: buf[start..start+left) */
 	int replying;
+	double due; /* when it is dropped unless it makes progress (client_timeout) */
 };
+
+/* Seconds on a clock that only goes forward. */
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* poll()'s timeout in ms: until the first client is due, or -1 (none). */
+static int until_due(const struct client *cl, size_t n)
+{
+	double first = -1, left;
+	size_t i;
+
+	for (i = 1; i < n; i++)
+		if (first < 0 || cl[i].due < first)
+			first = cl[i].due;
+	if (first < 0)
+		return -1;
+	left = first - now();
+	return left <= 0 ? 0 : (int)(left * 1000) + 1;
+}
 
 static int nonblocking(int fd)
 {
@@ -52,7 +78,7 @@ static void accept_all(int lfd, struct pollfd **fds, struct client **cl, size_t 
 	for (;;) {
 		len = sizeof peer;
 		if ((conn = accept(lfd, (struct sockaddr *)&peer, &len)) < 0) {
-			if (errno != EAGAIN && errno != EWOULDBLOCK && !lab_stop && !accept_retry())
+			if (errno != EAGAIN && errno != EWOULDBLOCK && !accept_retry())
 				err(1, "accept");
 			return; /* the rest at the next event */
 		}
@@ -68,6 +94,7 @@ static void accept_all(int lfd, struct pollfd **fds, struct client **cl, size_t 
 		}
 		(*fds)[*n] = (struct pollfd){ conn, POLLIN, 0 };
 		memset(&(*cl)[*n], 0, sizeof **cl);
+		(*cl)[*n].due = now() + client_timeout;
 		lab_host_str((struct sockaddr *)&peer, len, (*cl)[*n].host, sizeof(*cl)[*n].host);
 		(*n)++;
 	}
@@ -91,6 +118,7 @@ static int step(struct pollfd *p, struct client *c)
 		c->start = (size_t)(transform(c->buf, (size_t)got, &n) - c->buf);
 		c->left = n;
 		c->replying = 1;
+		c->due = now() + client_timeout;
 		printf("Received from %s\n", c->host);
 		p->events = POLLOUT;
 	}
@@ -104,6 +132,7 @@ static int step(struct pollfd *p, struct client *c)
 		}
 		c->start += (size_t)got;
 		c->left -= (size_t)got;
+		c->due = now() + client_timeout;
 	}
 	shutdown(p->fd, SHUT_WR);
 	close(p->fd);
@@ -115,29 +144,33 @@ int serve_poll(int lfd)
 	size_t n = 1, cap = 64, i;
 	struct pollfd *fds = malloc(cap * sizeof *fds);
 	struct client *cl = malloc(cap * sizeof *cl);
+	int done;
 
 	if (fds == NULL || cl == NULL || nonblocking(lfd) < 0)
 		err(1, "setting up");
 	fds[0] = (struct pollfd){ lfd, POLLIN, 0 }; /* slot 0: the listening socket */
-	while (!lab_stop) {
-		/* One wait for every socket: no thread blocks on any one client. */
-		if (poll(fds, n, -1) < 0) {
+	for (;;) {
+		/* One wait for every socket, and for the first client's deadline:
+		 * no thread blocks on any one client. */
+		if (poll(fds, n, until_due(cl, n)) < 0) {
 			if (errno == EINTR)
 				continue;
 			err(1, "poll");
 		}
 		if (fds[0].revents != 0)
 			accept_all(lfd, &fds, &cl, &n, &cap);
-		for (i = n; i-- > 1;)
-			if (fds[i].revents != 0 && step(&fds[i], &cl[i])) {
+		for (i = n; i-- > 1;) {
+			done = fds[i].revents != 0 && step(&fds[i], &cl[i]);
+			if (!done && cl[i].due <= now()) {
+				warnx("%s: timed out", cl[i].host); /* silent, or not reading */
+				close(fds[i].fd);
+				done = 1;
+			}
+			if (done) {
 				/* Finished: the last slot takes its place. */
 				fds[i] = fds[--n];
 				cl[i] = cl[n];
 			}
+		}
 	}
-	for (i = 1; i < n; i++)
-		close(fds[i].fd);
-	free(fds);
-	free(cl);
-	return 0;
 }

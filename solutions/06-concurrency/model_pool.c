@@ -4,10 +4,7 @@
 #include "server.h"
 
 #include <err.h>
-#include <errno.h>
 #include <pthread.h>
-#include <signal.h>
-#include <stdlib.h>
 #include <string.h>
 
 static void *worker(void *arg)
@@ -18,11 +15,12 @@ static void *worker(void *arg)
 
 	/* Several threads may wait in accept() on one socket: the kernel gives
 	 * each new connection to one of them.  No thread creation per client,
-	 * but only as many clients at once as threads. */
-	while (!lab_stop) {
+	 * but only as many clients at once as threads (each bounded by
+	 * client_timeout, so a silent client holds its thread that long only). */
+	for (;;) {
 		len = sizeof peer;
 		if ((conn = accept(lfd, (struct sockaddr *)&peer, &len)) < 0) {
-			if (lab_stop || accept_retry())
+			if (accept_retry())
 				continue;
 			err(1, "accept");
 		}
@@ -33,25 +31,15 @@ static void *worker(void *arg)
 
 int serve_pool(int lfd, size_t threads)
 {
-	sigset_t stop, old;
 	pthread_t tid;
 	size_t i;
 	int rc;
 
-	/* The workers start with SIGINT and SIGTERM blocked, so the signal comes
-	 * to this thread, which waits for it in sigsuspend() without a race. */
-	sigemptyset(&stop);
-	sigaddset(&stop, SIGINT);
-	sigaddset(&stop, SIGTERM);
-	if ((rc = pthread_sigmask(SIG_BLOCK, &stop, &old)) != 0)
-		errx(1, "pthread_sigmask: %s", strerror(rc));
-	for (i = 0; i < threads; i++)
+	/* threads - 1 new ones; this thread is the last worker. */
+	for (i = 1; i < threads; i++)
 		if ((rc = pthread_create(&tid, NULL, worker, &lfd)) != 0 ||
 		    (rc = pthread_detach(tid)) != 0)
 			errx(1, "pthread_create: %s", strerror(rc));
-	while (!lab_stop)
-		sigsuspend(&old);
-	/* The handler shut the listening socket down: no worker accepts any
-	 * more.  Returning ends the process, and any request still in progress. */
+	worker(&lfd);
 	return 0;
 }

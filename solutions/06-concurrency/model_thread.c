@@ -3,7 +3,6 @@
 #include "server.h"
 
 #include <err.h>
-#include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,14 +36,14 @@ int serve_thread(int lfd)
 	if ((rc = pthread_attr_init(&attr)) != 0 ||
 	    (rc = pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED)) != 0)
 		errx(1, "pthread_attr: %s", strerror(rc));
-	while (!lab_stop) {
+	for (;;) {
 		if ((job = malloc(sizeof *job)) == NULL)
 			err(1, "malloc");
 		job->len = sizeof job->peer;
 		job->conn = accept(lfd, (struct sockaddr *)&job->peer, &job->len);
 		if (job->conn < 0) {
 			free(job);
-			if (lab_stop || accept_retry())
+			if (accept_retry())
 				continue;
 			err(1, "accept");
 		}
@@ -55,7 +54,4 @@ int serve_thread(int lfd)
 			free(job);
 		}
 	}
-	pthread_attr_destroy(&attr);
-	/* Returning ends the process, and with it any thread still serving. */
-	return 0;
 }

@@ -17,6 +17,8 @@ int main(int argc, char **argv)
 		  "thread|fork|pool|poll" },
 		{ "--threads", "N", "threads in the pool (--model pool)", LAB_OPT_SIZE, &threads, 1,
 		  1024, NULL },
+		{ "--timeout", "SECONDS", "drop a client that is silent that long", LAB_OPT_SECONDS,
+		  &client_timeout, 0, 0, NULL },
 		LAB_OPT_END,
 	};
 	int lfd, rc;
@@ -24,7 +26,7 @@ int main(int argc, char **argv)
 	lab_args(argc, argv, opts, "Concurrent server: answers each request upper-cased.", NULL);
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (lab_catch_signals() < 0)
-		err(1, "sigaction");
+		err(1, "lab_catch_signals");
 
 	/* SOMAXCONN, not the seed's 5: the backlog is not on the wire, and a
 	 * short one makes the kernel drop connections under load (each dropped

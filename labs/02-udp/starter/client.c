@@ -1,13 +1,15 @@
 /* client.c - lesson 02: send one UDP datagram and print the one that comes back.
  *
- * Your job is the TODOs below; ../README.md walks through each one.
+ * Your job is the TODOs below; ../README.md walks through each call.
  *   make test-lab LAB=02 IMPL=starter    runs this lesson's tests on your code
  */
 #include "lab.h"
 
 #include <err.h>
 #include <errno.h>
+#include <netdb.h>
 #include <string.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 int main(int argc, char **argv)
@@ -26,14 +28,17 @@ int main(int argc, char **argv)
 	lab_args(argc, argv, opts, "UDP client: sends one datagram and prints the reply.", NULL);
 	setvbuf(stdout, NULL, _IOLBF, 0);
 
-	/* TODO: make a UDP socket aimed at host:port. */
+	/* TODO: getaddrinfo() for host and port, any family, SOCK_DGRAM; a socket() for the
+	 * first address it returns. */
 
-	/* TODO: send the message as one datagram. */
+	/* TODO: make a recvfrom() on that socket give up after `timeout` seconds
+	 * (setsockopt SO_RCVTIMEO takes a struct timeval). */
 
-	/* TODO: wait at most `timeout` seconds for one datagram of up to 1024 bytes. If none
-	 * comes, say so in one line on stderr and exit 1; otherwise print "Response: TEXT". */
+	/* TODO: send the message as one datagram to that address (sendto). */
 
-	/* TODO: close the socket. */
+	/* TODO: receive one datagram of up to 1024 bytes (recvfrom).  If the timeout passed
+	 * (errno EAGAIN), say "no reply" in one line on stderr and exit 1; otherwise print
+	 * "Response: TEXT" with lab_print_text().  Close the socket. */
 	(void)host;
 	(void)port;
 	(void)message;

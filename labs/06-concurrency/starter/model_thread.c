@@ -7,7 +7,6 @@
 #include "server.h"
 
 #include <err.h>
-#include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,13 +14,13 @@
 
 int serve_thread(int lfd)
 {
-	/* TODO: until lab_stop is set: accept a client and start a DETACHED thread that runs
+	/* TODO: for ever: accept a client and start a DETACHED thread that runs
 	 * handle_client(conn, peer address, its length) for it, so that the next accept() can
 	 * happen at once.  Hand the thread its connection in memory of its own (malloc'd,
 	 * freed by the thread): not a pointer to a variable that the next accept() overwrites.
-	 * A failed accept() is no reason to stop while lab_stop is set or accept_retry()
-	 * says so (server.h); if a thread cannot be created, close that client and go on.
-	 * Return 0: returning ends the process, and any thread still serving with it. */
+	 * A failed accept() is no reason to stop when accept_retry() says so (server.h); if a
+	 * thread cannot be created, close that client and go on.  SIGINT and SIGTERM end the
+	 * program for you, with every thread. */
 	(void)lfd;
 	return 0;
 }
