@@ -93,6 +93,24 @@ load '../../harness/lab'
 	done
 }
 
+@test "server on ::1 (IPv6) prints the sender as ('::1', PORT, 0, 0)" {
+	start_server_at ::1
+	run peer udp ::1 "$PORT" port send:v6 recv
+	assert_success
+	assert_wire "${lines[1]-}" "recv b'Message received'"
+	expect_stdout '^Received '
+	assert_equal "$LINE" "Received v6 from ('::1', ${lines[0]#port }, 0, 0)"
+}
+
+@test "server on :: takes IPv4 datagrams too, from ('::ffff:127.0.0.1', PORT, 0, 0)" {
+	start_server_at ::
+	run peer udp 127.0.0.1 "$PORT" port send:v4 recv
+	assert_success
+	assert_wire "${lines[1]-}" "recv b'Message received'"
+	expect_stdout '^Received '
+	assert_equal "$LINE" "Received v4 from ('::ffff:127.0.0.1', ${lines[0]#port }, 0, 0)"
+}
+
 # --- the client ------------------------------------------------------------------------
 
 # fake_server [REPLY]: a stand-in UDP server that records the first datagram; sets FPORT.
@@ -137,6 +155,16 @@ fake_server() {
 	assert_equal "${#stderr_lines[@]}" 1
 	(( ms >= 450 )) || fail "gave up after ${ms} ms, before its --timeout of 500 ms"
 	expect_line fake out '^got '
+}
+
+@test "client reaches a server on ::1 (IPv6) with --host ::1" {
+	spawn fake "${PEER[@]}" udp-serve --host ::1 --reply 'ok6'
+	expect_line fake err '^listening on ::1:([0-9]+)$'
+	run client --host ::1 --port "${BASH_REMATCH[1]}" --message 'over v6'
+	assert_success
+	assert_output 'Response: ok6'
+	expect_line fake out '^got '
+	assert_wire "$LINE" "got b'over v6'"
 }
 
 @test "client and server talk to each other" {

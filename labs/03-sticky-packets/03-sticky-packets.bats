@@ -57,6 +57,25 @@ Received: ij"
 	assert_output 'Received: café \xff'
 }
 
+@test "server drops a client silent for --timeout: 'timed out' on stderr, exit 1" {
+	start_server --timeout 0.5 --delay 0.01
+	spawn idle "${PEER[@]}" connect "$HOST" "$PORT" send:half recvall
+	expect_line idle out "^recvall b''$"
+	expect_stderr 'timed out'
+	finish server
+	assert_equal "$STATUS" 1
+	run output_of server out
+	assert_output "Received: half"
+}
+
+@test "server and client over ::1 (IPv6): HelloWorld" {
+	start_server_at ::1
+	run client --host ::1 --port "$PORT"
+	assert_success
+	received
+	assert_output "Received: HelloWorld"
+}
+
 @test "server --udp: two datagrams stay two messages: Hello, then World" {
 	start_server --udp
 	run peer udp "$HOST" "$PORT" send:Hello send:World

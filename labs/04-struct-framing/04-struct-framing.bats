@@ -259,3 +259,10 @@ fake_server() {
 	assert_output "Received Payload: {'n': 1}
 Received Payload: ['two', 2.0]"
 }
+
+@test "client and server --echo talk to each other over ::1 (IPv6)" {
+	start_server_at ::1 --echo
+	run client --host ::1 --port "$PORT" --echo '{"v": 6}'
+	assert_success
+	assert_output "Received Payload: {'v': 6}"
+}

@@ -195,3 +195,19 @@ reference_server() {
 	assert_success
 	assert_output "Server replied: Access Granted"
 }
+
+@test "server on :: grants an IPv4 client and prints it as ('::ffff:127.0.0.1', PORT, 0, 0)" {
+	start_server_at ::
+	run peer connect 127.0.0.1 "$PORT" port challenge answer:md5 recvall
+	assert_success
+	assert_wire "${output##*$'\n'}" "recvall b'Access Granted'"
+	expect_stdout '^Client '
+	assert_equal "$LINE" "Client ('::ffff:127.0.0.1', ${lines[0]#port }, 0, 0) authenticated successfully."
+}
+
+@test "client and server talk to each other over ::1 (IPv6)" {
+	start_server_at ::1 --key-file "$KEY"
+	run client --host ::1 --port "$PORT" --key-file "$KEY"
+	assert_success
+	assert_output "Server replied: Access Granted"
+}

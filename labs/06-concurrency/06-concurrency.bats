@@ -89,6 +89,36 @@ many_clients() {
 	done
 }
 
+@test "server drops a client silent for --timeout ('timed out'), even with one worker" {
+	for model in $(models); do
+		# --threads 1: in the pool, a silent client would otherwise hold the only worker.
+		start_server --model "$model" --timeout 0.5 --threads 1
+		spawn idle "${PEER[@]}" connect "$HOST" "$PORT" recvall
+		expect_line idle out "^recvall b''$"
+		expect_stderr 'timed out'
+		run peer connect "$HOST" "$PORT" send:next recvall
+		assert_wire "$output" "recvall b'NEXT'" "--model $model"
+		finish server TERM
+	done
+}
+
+@test "server on ::1 (IPv6), and on :: for an IPv4 client: 'Received from ::ffff:127.0.0.1'" {
+	for model in $(models); do
+		start_server_at ::1 --model "$model"
+		run peer connect ::1 "$PORT" send:six recvall
+		assert_wire "$output" "recvall b'SIX'" "--model $model"
+		expect_stdout '^Received from '
+		assert_equal "$LINE ($model)" "Received from ::1 ($model)"
+		finish server TERM
+		start_server_at :: --model "$model"
+		run peer connect 127.0.0.1 "$PORT" send:four recvall
+		assert_wire "$output" "recvall b'FOUR'" "--model $model"
+		expect_stdout '^Received from '
+		assert_equal "$LINE ($model)" "Received from ::ffff:127.0.0.1 ($model)"
+		finish server TERM
+	done
+}
+
 # LAB_CLIENTS: fewer clients where each is much slower (harness/memcheck runs them under valgrind).
 @test "server serves 40 clients at once (LAB_CLIENTS); its stdout lines never run together" {
 	local n=${LAB_CLIENTS:-40}
