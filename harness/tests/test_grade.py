@@ -1,13 +1,14 @@
 """Tests of the instructor's grader, harness/grade.
 
-The grader runs as it would for an instructor, on submissions from fixtures/: the solutions
-(full marks), the starters (nothing), and lab 01 servers with one flaw each (a compile error,
-an endless #include, a crash, silence, leftover daemons, SIGTERM ignored, the default port
-bound instead of --port, a stdout flood), plus archives of them, one hostile.  It grades with
-fixtures/quick.ini, a few tests per lab, so that this file takes about 60 s on an idle
-2-core machine (under 2 minutes beside the rest of `make test`).  The grader runs start
-together at the beginning (they spend much of their time waiting on deadlines) and each
-test waits for the one it checks.
+The grader runs as it would for an instructor, on submissions: the solutions (full marks),
+the starters (nothing), and lab 01 servers with one flaw each (a compile error, an endless
+#include, a crash, silence, leftover daemons, SIGTERM ignored, the default port bound instead
+of --port, a stdout flood), plus archives of them, one hostile.  fixtures/faults.py
+describes each flaw as replacements on the current solutions/01-tcp/server.c, which
+fixture() applies.  It grades with fixtures/quick.ini, a few tests per lab, so that this
+file takes about 60 s on an idle 2-core machine (under 2 minutes beside the rest of `make
+test`).  The grader runs start together at the beginning (they spend much of their time
+waiting on deadlines) and each test waits for the one it checks.
 
 Every run must score as expected, write valid Gradescope, JUnit and CSV files, exit with
 the right status, and leave nothing behind: no process, no file, no listening port.
@@ -39,11 +40,53 @@ IS_ROOT = os.geteuid() == 0
 RUN_TIMEOUT = 600  # seconds any one grader run may take here, whatever the load
 
 sys.path.insert(0, os.path.join(ROOT, "harness"))
+sys.path.insert(0, FIXTURES)
+import faults  # noqa: E402
 from grader import results, sandbox, submission  # noqa: E402
+
+MADE = {}  # the session's fixtures: "dir", the directory they are in, and name: path
 
 
 def fixture(name):
-    return os.path.join(FIXTURES, name)
+    """The submission directory of fixture name, <tmp>/<name>/01-tcp/server.c: made on
+    first use (in a directory of this session's, removed at its end) from the current
+    solution and the flaw fixtures/faults.py describes.  The directory's name is the
+    submission's name in the grader's reports."""
+    if name not in MADE:
+        if "dir" not in MADE:
+            # Readable by all: the programs under test run as other users.
+            MADE["dir"] = tempfile.mkdtemp(prefix="test_grade-fixtures-")
+            os.chmod(MADE["dir"], 0o755)
+        try:
+            MADE[name] = faults.write(name, MADE["dir"])
+        except faults.Drifted as e:
+            pytest.fail(f"{e}\n(update fixtures/faults.py to the solution)", pytrace=False)
+    return MADE[name]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def remove_fixtures():
+    yield
+    if "dir" in MADE:
+        shutil.rmtree(MADE.pop("dir"), ignore_errors=True)
+    MADE.clear()
+
+
+def test_every_fault_applies_once():
+    """Every flaw applies to the current solution, and one that no longer does is an error
+    that names its fixture."""
+    for name in faults.FAULTS:
+        with open(os.path.join(fixture(name), "01-tcp", "server.c"), encoding="utf-8") as f:
+            text = f.read()
+        assert text.startswith("/* server.c - lesson 01's solution with one flaw"), name
+        assert "the flaw" in text.lower(), name
+    with open(faults.SOLUTION, encoding="utf-8") as f:
+        solution = f.read()
+    old = faults.FAULTS["silent"][1][0][0]
+    with pytest.raises(faults.Drifted, match="^fixture silent: 0 matches"):
+        faults.source("silent", solution.replace(old, ""))
+    with pytest.raises(faults.Drifted, match="^fixture silent: 2 matches"):
+        faults.source("silent", solution.replace(old, old + old))
 
 
 class Run:
@@ -244,7 +287,8 @@ def test_main_batch_scores(runs):
         "default-port": lab01("graded", 10.0 if netns else 0.0),
         "crash": lab01("graded", 7.5), "silent": lab01("graded", 7.5),
         "forker": lab01("graded", 10.0), "sigterm": lab01("graded", 2.5),
-        "flood": lab01("graded", 0.0),
+        # The flood still ends on SIGTERM: the library's stop thread exits from anywhere.
+        "flood": lab01("graded", 2.5),
         "compile-error": lab01("compile_error", 0.0), "include-zero": lab01("compile_error", 0.0),
         "alice": lab01("compile_error", 0.0), "bob": lab01("compile_error", 0.0),
         "mallory": {lab: ("rejected", 0.0) for lab in LABS},
@@ -275,6 +319,7 @@ def test_which_tests_fail_and_why(runs):
         out = failed(name)["01-tcp: build"]
         assert "01-tcp/server.c" in out and "BUFFER_SIZE" in out and "grade-" not in out
     assert "out of memory" in failed("include-zero")["01-tcp: build"]
+    assert "01-tcp bats: server exits 0 on SIGTERM" not in failed("flood")
     flood = run.results("flood")
     assert len(json.dumps(flood)) < 200_000  # a flood stays out of the results
     assert "'..'" in run.results("mallory")["extra_data"]["rejected"]

@@ -67,7 +67,8 @@ static int set_value(const struct lab_opt *o, const char *val, char *err, size_t
 	case LAB_OPT_SECONDS:
 		errno = 0;
 		d = strtod(val, &end);
-		if (end == val || *end != '\0' || errno != 0 || !isfinite(d) || d < 0.001 || d > 86400)
+		if (end == val || *end != '\0' || errno != 0 || !isfinite(d) || d < 0.001 ||
+		    d > 86400)
 			break;
 		*(double *)o->value = d;
 		return 0;

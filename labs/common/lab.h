@@ -71,8 +71,8 @@ char *lab_host_str(const struct sockaddr *sa, socklen_t len, char *buf, size_t b
 
 /* ---- exact I/O ------------------------------------------------------------ */
 
-/* Read exactly n bytes, looping over short reads and EINTR.  Returns n, or fewer if the peer closed first (0 at once on EOF),
- * or -1 with errno set.  Python's equivalent is the seed's recvall(). */
+/* Read exactly n bytes, looping over short reads and EINTR.  Returns n, or fewer if the peer closed
+ * first (0 at once on EOF), or -1 with errno set.  Python's equivalent is the seed's recvall(). */
 ssize_t lab_readn(int fd, void *buf, size_t n);
 
 /* Send all n bytes to a socket, looping over short writes and EINTR, with

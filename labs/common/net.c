@@ -199,16 +199,19 @@ int lab_announce(int fd)
 {
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof ss;
-	char host[INET6_ADDRSTRLEN], port[8];
+	char host[INET6_ADDRSTRLEN];
+	int port;
 
 	if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0 ||
-	    getnameinfo((struct sockaddr *)&ss, len, host, sizeof host, port, sizeof port,
-	                NI_NUMERICHOST | NI_NUMERICSERV) != 0)
+	    getnameinfo((struct sockaddr *)&ss, len, host, sizeof host, NULL, 0, NI_NUMERICHOST) !=
+	            0)
 		return -1;
+	port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
+	                                      : ((struct sockaddr_in *)&ss)->sin_port);
 	/* Tests and graders wait for this line, so it goes out at once (stderr
 	 * is unbuffered) and only once the socket can take traffic. */
-	fprintf(stderr, "listening on %s:%s\n", host, port);
-	return atoi(port);
+	fprintf(stderr, "listening on %s:%d\n", host, port);
+	return port;
 }
 
 char *lab_host_str(const struct sockaddr *sa, socklen_t len, char *buf, size_t buflen)
@@ -300,8 +303,7 @@ ssize_t lab_readn_within(int fd, void *buf, size_t n, double seconds)
 			continue; /* the deadline check above ends it */
 		got = recv(fd, (char *)buf + done, n - done, 0);
 		if (got < 0) {
-			if ((errno == EINTR) || errno == EAGAIN ||
-			    errno == EWOULDBLOCK)
+			if (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK)
 				continue;
 			return -1;
 		}
