@@ -33,7 +33,22 @@ int frame_send(int fd, const void *payload, size_t len)
 
 ssize_t frame_recvall(int fd, void *buf, size_t n)
 {
-	return lab_readn(fd, buf, n);
+	size_t have = 0;
+	ssize_t got;
+
+	/* The seed's recvall(): recv() may return fewer bytes than asked, so
+	 * ask again for the rest, at the offset reached. */
+	while (have < n) {
+		if ((got = recv(fd, (char *)buf + have, n - have, 0)) < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		if (got == 0) /* the peer closed first: the caller sees a short count */
+			break;
+		have += (size_t)got;
+	}
+	return (ssize_t)have;
 }
 
 /* The reason a read failed, in words. */
