@@ -3,10 +3,10 @@
     report.py build/bench/results.json
 
 Replaces what lies between <!-- bench:begin --> and <!-- bench:end --> in
-docs/performance.md (machine, tables, targets) and in
-labs/06-concurrency/README.md (the server designs), and draws
+docs/performance.md (machine, tables, targets), and draws
 docs/plots/06-designs.svg and docs/plots/throughput.svg with gnuplot. Every
-number in those places comes from results.json; none is typed by hand.
+number in those places comes from results.json; none is typed by hand.  Generated
+text goes into docs/ only: the lesson pages link to it.
 """
 import json
 import re
@@ -120,22 +120,6 @@ def performance_md(r):
     ])
 
 
-def lesson06_md(r):
-    clients = sorted({c["clients"] for c in r["concurrency"]})
-    lines = ["| server | " + " | ".join(f"{n} client{'s' * (n > 1)}" for n in clients) + " |",
-             "| --- |" + " --- |" * len(clients)]
-    for s in SERVERS:
-        cells = []
-        for n in clients:
-            c = conc(r, s, n)
-            cells.append(f"{num(c['median'])}/s" + (f", {c['stalled']} of {c['timed']:,} "
-                                                    f"stalled ≥ 1 s" if c["stalled"] else ""))
-        lines.append(f"| {SERVERS[s]} | " + " | ".join(cells) + " |")
-    idle = [f"{SERVERS[i['server']]}: {i['conns']:,} idle connections, "
-            f"{i['bytes_per_conn'] / 1024:.1f} kB each" for i in r["idle"]]
-    return "\n\n".join([provenance(r), "\n".join(lines), textwrap.fill("Memory: " + "; ".join(idle) + ".", 100)])
-
-
 def splice(path, text):
     doc = path.read_text()
     pat = re.compile(re.escape(BEGIN) + ".*?" + re.escape(END), re.S)
@@ -194,10 +178,8 @@ def main():
         sys.exit(f"report.py: no {path}: run make bench first")
     r = json.loads(path.read_text())
     splice(ROOT / "docs/performance.md", performance_md(r))
-    splice(ROOT / "labs/06-concurrency/README.md", lesson06_md(r))
     plots(r)
-    print(f"report.py: docs/performance.md, labs/06-concurrency/README.md and docs/plots/ "
-          f"from {r['command']} ({r['date']})")
+    print(f"report.py: docs/performance.md and docs/plots/ from {r['command']} ({r['date']})")
 
 
 if __name__ == "__main__":
