@@ -111,7 +111,7 @@ static int step(struct pollfd *p, struct client *c)
 		if ((got = recv(p->fd, c->buf, sizeof c->buf, 0)) < 0) {
 			if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
 				return 0;
-			warn("recv from %s", c->host);
+			warn("%s: recv", c->host);
 			close(p->fd);
 			return 1;
 		}
@@ -127,7 +127,7 @@ static int step(struct pollfd *p, struct client *c)
 		if (got < 0) {
 			if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
 				return 0; /* the rest when poll() says writable */
-			warn("send to %s", c->host);
+			warn("%s: send", c->host);
 			break;
 		}
 		c->start += (size_t)got;
@@ -162,7 +162,9 @@ int serve_poll(int lfd)
 		for (i = n; i-- > 1;) {
 			done = fds[i].revents != 0 && step(&fds[i], &cl[i]);
 			if (!done && cl[i].due <= now()) {
-				warnx("%s: timed out", cl[i].host); /* silent, or not reading */
+				/* silent, or not reading: as handle_client() says it */
+				warnx("%s: %s: timed out", cl[i].host,
+				      cl[i].replying ? "send" : "recv");
 				close(fds[i].fd);
 				done = 1;
 			}
