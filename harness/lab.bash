@@ -58,7 +58,9 @@ LAB_ROOT=${HARNESS%/*}
 # test may cd).
 lab_physical_dir "$BATS_TEST_DIRNAME" && LAB_TEST_FILE=$REPLY/${BATS_TEST_FILENAME##*/}
 LAB_TEST_FILE=${LAB_TEST_FILE#"$LAB_ROOT"/}
-LAB_NAME=${BATS_TEST_DIRNAME##*/}
+# The lab's name is the file's: labs/01-tcp/01-tcp.bats and harness/selfcheck/01-tcp.bats.
+LAB_NAME=${BATS_TEST_FILENAME##*/}
+LAB_NAME=${LAB_NAME%.bats}
 LAB_BIN=${LAB_BIN:-${LAB_BUILD:-$HARNESS/../build}/solutions/$LAB_NAME}
 DEADLINE=${LAB_DEADLINE:-10}
 # At most this many bytes of each output stream of a spawned program are kept (and shown

@@ -145,24 +145,6 @@ recv b'ACK: two'"
 	expect_line idle out "^recvall b''$"
 }
 
-@test "server --help prints the usage on stdout and exits 0" {
-	run --separate-stderr "$LAB_BIN/server" --help
-	assert_success
-	assert_output --partial 'usage:'
-	assert_output --partial '--port'
-}
-
-@test "server rejects an unknown flag or a bad port with the usage and exit 2" {
-	for bad in '--bogus' '--port 70000' '--port abc' '--port'; do
-		# shellcheck disable=SC2086 # split the flag from its value
-		run --separate-stderr timeout "$DEADLINE" "$LAB_BIN/server" $bad
-		assert_equal "$status ($bad)" "2 ($bad)"
-		assert_equal "$output" ""
-		[[ $stderr == *usage:* ]] || fail "no usage on stderr for '$bad': $stderr"
-	done
-
-}
-
 # --- the client ------------------------------------------------------------------------
 
 # fake_server [REPLY]: a stand-in server that records what the client sends; sets FPORT.
@@ -239,8 +221,3 @@ fake_server() {
 	assert_equal "${#stderr_lines[@]}" 1
 }
 
-@test "client rejects an unknown flag with the usage and exit 2" {
-	run --separate-stderr client --bogus
-	assert_equal "$status" 2
-	[[ $stderr == *usage:* ]] || fail "no usage on stderr: $stderr"
-}

@@ -36,11 +36,11 @@ static int serve_stream(int lfd, char *buf, size_t bufsize, double delay, double
 	while ((n = lab_recv(conn, buf, bufsize)) > 0)
 		lab_print_text(stdout, "Received: ", buf, (size_t)n);
 	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-		errx(1, "client silent for %g s: timed out", timeout);
-	if (n < 0)
-		err(1, "recv");
+		warnx("client silent for %g s: timed out", timeout);
+	else if (n < 0)
+		warn("recv");
 	close(conn);
-	return 0;
+	return n < 0 ? 1 : 0;
 }
 
 /* UDP: after the first datagram and the delay, every datagram waiting is read
