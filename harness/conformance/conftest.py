@@ -59,8 +59,43 @@ def program(lang, lab, name):
 
 def normalize_ports(text):
     """Ports differ from run to run; everything else must be equal."""
-    text = re.sub(rb"(\('[0-9a-f.:]+', )\d+", rb"\1PORT", text)  # ('127.0.0.1', 54321)
-    return re.sub(rb"(\b\d+\.\d+\.\d+\.\d+:)\d+", rb"\1PORT", text)  # 127.0.0.1:54321
+    # ('127.0.0.1', 54321), ('::1', 54321, 0, 0), ('::ffff:127.0.0.1', 54321, 0, 0)
+    text = re.sub(rb"(\('[0-9a-f.:]+', )\d+", rb"\1PORT", text)
+    text = re.sub(rb"(\b\d+\.\d+\.\d+\.\d+:)\d+", rb"\1PORT", text)  # 127.0.0.1:54321
+    # "listening on HOST:PORT" whatever HOST is: ::1:54321, :::54321, localhost:54321
+    return re.sub(rb"(listening on [^ \n]*:)\d+$", rb"\1PORT", text, flags=re.M)
+
+
+class Stack:
+    """Where a server listens (--host) and how its proxy reaches it: `via` is the address
+    the proxy listens on and connects from, `peer` how the server prints the proxy's host."""
+
+    def __init__(self, host, via, peer):
+        self.host, self.via, self.peer = host, via, peer
+
+    def __repr__(self):
+        return f"Stack(--host {self.host}, via {self.via})"
+
+
+# The IPv6 pairings of every lesson: servers on ::1 reached over IPv6, and servers on ::
+# (the dual-stack socket: IPV6_V6ONLY off) reached over IPv4.  Parametrize with
+#     @pytest.mark.parametrize("stack", STACKS.values(), ids=STACKS.keys())
+STACKS = {
+    "ipv6": Stack("::1", "::1", "::1"),
+    "dual-stack": Stack("::", "127.0.0.1", "::ffff:127.0.0.1"),
+}
+
+
+def peer_repr(stack):
+    """How a server prints its peer (the proxy) on stack, ports normalised, as Python prints
+    accept()'s address: ('::1', PORT, 0, 0)."""
+    return f"('{stack.peer}', PORT, 0, 0)".encode()
+
+
+def host_args(proxy):
+    """The client's --host for reaching proxy: none for 127.0.0.1, every client's default
+    (but 06's, which is localhost: its tests give --host themselves)."""
+    return [] if proxy.host == "127.0.0.1" else ["--host", proxy.host]
 
 
 class Server:
@@ -180,12 +215,19 @@ class ServerPair(dict):
 
         with ServerPair("01-tcp", banner=True) as servers:
             servers["py"].proxy.port, servers["c"].proxy.port
+
+    With stack= (a Stack, see STACKS) both servers get --host stack.host, and their proxies
+    listen on stack.via and connect to the server over it (host_args(proxy): the client's
+    --host); without, the servers get only *args, and the proxies listen on 127.0.0.1.
     """
 
-    def __init__(self, lab, *args, banner=False, udp=False, c_args=()):
+    def __init__(self, lab, *args, banner=False, udp=False, c_args=(), stack=None):
         super().__init__()
         self.lab, self.args, self.banner, self.c_args = lab, list(args), banner, list(c_args)
         self.relay = RecordingRelay if udp else RecordingProxy
+        self.stack = stack
+        if stack is not None:
+            self.args += ["--host", stack.host]
 
     def __enter__(self):
         try:
@@ -194,7 +236,10 @@ class ServerPair(dict):
                 server = Server(program(lang, self.lab, "server") + ["--port", "0"] + self.args +
                                 extra)
                 self[lang] = server
-                server.proxy = self.relay(server.host, server.port)
+                if self.stack is None:
+                    server.proxy = self.relay(server.host, server.port)
+                else:
+                    server.proxy = self.relay(self.stack.via, server.port, listen=self.stack.via)
                 # A server that prints a line at start: take it now (and compare it).
                 server.banner = normalize_ports(server.take_stdout(b"\n")) if self.banner else b""
             assert self["c"].banner == self["py"].banner, "the servers' first lines differ"

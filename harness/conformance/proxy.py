@@ -5,6 +5,9 @@
     rec = proxy.next_record()          # waits until that connection has fully closed
     rec.c2s, rec.s2c                   # every byte the client sent, every byte it received
 
+Either family, on either side: the proxy listens on listen= (default 127.0.0.1; "::1" for
+IPv6 clients) and connects to the server's host as given ("::1", "127.0.0.1", ...).
+
 Half-closes are forwarded (a client's shutdown(SHUT_WR) reaches the server as EOF, and the
 other way round), so the proxy changes nothing a peer can see but the addresses.
 """
@@ -14,6 +17,11 @@ import socket
 import threading
 
 DEADLINE = float(os.environ.get("LAB_DEADLINE", "10"))
+
+
+def family_of(host):
+    """AF_INET or AF_INET6: the family of host's first address ("::1", "127.0.0.1", ...)."""
+    return socket.getaddrinfo(host, 0, socket.AF_UNSPEC, socket.SOCK_STREAM)[0][0]
 
 
 class Record:
@@ -58,11 +66,11 @@ class RecordingProxy:
     until it has finished sending, then forwards them in one send().  Either way the bytes
     are the same: only where the stream is cut changes, which a peer must not depend on."""
 
-    def __init__(self, host, port, chop=None, coalesce=False):
-        self.upstream = (host, port)
+    def __init__(self, host, port, chop=None, coalesce=False, listen="127.0.0.1"):
+        self.upstream = (host, port)  # create_connection: either family
         self.chop, self.coalesce = chop, coalesce
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.port = self.listener.getsockname()[1]
+        self.listener = socket.create_server((listen, 0), family=family_of(listen))
+        self.host, self.port = listen, self.listener.getsockname()[1]  # what clients reach
         self.records = queue.Queue()
         self.accepted = 0  # connections accepted; each puts exactly one record
         self.taken = 0  # records handed out by next_record()
@@ -174,13 +182,16 @@ class RecordingRelay:
         relay = RecordingRelay("127.0.0.1", server_port)
         ... a client sends to ("127.0.0.1", relay.port) and gets its replies ...
         rec = relay.next_record()          # the next new client's datagrams so far
+
+    listen= as for RecordingProxy.
     """
 
-    def __init__(self, host, port):
+    def __init__(self, host, port, listen="127.0.0.1"):
         self.upstream = (host, port)
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.sock.bind(("127.0.0.1", 0))
-        self.port = self.sock.getsockname()[1]
+        self.upstream_family = family_of(host)
+        self.sock = socket.socket(family_of(listen), socket.SOCK_DGRAM)
+        self.sock.bind((listen, 0))
+        self.host, self.port = listen, self.sock.getsockname()[1]  # what clients reach
         self.clients = {}
         self.lock = threading.Lock()
         self.records = queue.Queue()
@@ -200,7 +211,7 @@ class RecordingRelay:
                 return
             with self.lock:
                 if addr not in self.clients:
-                    up = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+                    up = socket.socket(self.upstream_family, socket.SOCK_DGRAM)
                     up.connect(self.upstream)
                     rec = DatagramRecord(addr)
                     self.clients[addr] = (up, rec)

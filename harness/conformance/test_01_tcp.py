@@ -10,8 +10,8 @@ import socket
 import pytest
 from hypothesis import example, given, strategies as st
 
-from conftest import (DEADLINE, PY_ENV, Server, ServerPair, normalize_ports, program,
-                      py_program, run_client)
+from conftest import (DEADLINE, PY_ENV, STACKS, Server, ServerPair, host_args, normalize_ports,
+                      peer_repr, program, py_program, run_client)
 
 LAB = "01-tcp"
 
@@ -34,7 +34,8 @@ def exchange(client_lang, server, message):
 
     Returns (client stdout, wire record, what the server printed for the connection)."""
     server.proxy.forget()  # an example that failed midway may have left a record behind
-    argv = program(client_lang, LAB, "client") + ["--port", str(server.proxy.port)]
+    argv = program(client_lang, LAB, "client") + host_args(server.proxy) + [
+        "--port", str(server.proxy.port)]
     if message is not None:
         argv.append(f"--message={message}")  # a message may start with "-"
     result = run_client(argv)
@@ -60,6 +61,7 @@ def check_four_pairings(servers, message):
         assert bytes(rec.s2c) == bytes(py_rec.s2c), f"{who}: server bytes differ"
         assert out == py_out, f"{who}: client stdout differs"
         assert printed == py_printed, f"{who}: server stdout differs"
+    return runs
 
 
 @given(message=st.one_of(messages, long_ascii))
@@ -74,6 +76,27 @@ def test_any_message_four_pairings(servers, message):
 
 def test_default_message_four_pairings(servers):
     check_four_pairings(servers, None)
+
+
+# --- IPv6: servers on ::1 over IPv6, and on :: (dual stack) with an IPv4 client ----------
+
+@pytest.fixture(scope="module", params=STACKS.values(), ids=STACKS.keys())
+def stacked(request):
+    with ServerPair(LAB, banner=True, stack=request.param) as pair:
+        yield pair
+
+
+@pytest.mark.parametrize("message", [None, "caf\u00e9 \U0001f600", "x" * 1000],
+                         ids=["default", "unicode", "1000"])
+def test_ipv6_four_pairings(stacked, message):
+    """The exchange over ::1, and to a server on :: from an IPv4 peer: the same bytes and
+    lines; the peer printed as Python prints an IPv6 address."""
+    stack = stacked.stack
+    assert stacked["py"].banner == f"Server listening on {stack.host}:PORT\n".encode()
+    runs = check_four_pairings(stacked, message)
+    sent = (message if message is not None else "Hello, Server").encode()
+    assert runs["py", "py"][2] == (b"Connection from " + peer_repr(stack) + b"\n"
+                                   b"Received: " + sent + b"\n")
 
 
 def test_server_banner_shows_the_real_port():

@@ -12,10 +12,12 @@ import subprocess
 import pytest
 from hypothesis import example, given, strategies as st
 
-from conftest import DEADLINE, PY_ENV, ServerPair, normalize_ports, program, run_client
+from conftest import (DEADLINE, PY_ENV, STACKS, ServerPair, host_args, normalize_ports,
+                      peer_repr, program, run_client)
 
 LAB = "02-udp"
-LINE_END = re.compile(rb" from \('[0-9.]+', \d+\)\n\Z")
+# ('127.0.0.1', PORT), or for an IPv6 socket ('::1', PORT, 0, 0)
+LINE_END = re.compile(rb" from \('[0-9a-f.:]+', \d+(, 0, 0)?\)\n\Z")
 
 # Up to 1024 bytes of any text (a longer datagram is cut at 1024 bytes, which may split a
 # UTF-8 sequence and crash the Python server: see the divergence test), or longer ASCII.
@@ -33,8 +35,8 @@ def servers():
 
 def exchange(client_lang, server, message):
     server.proxy.forget()  # an example that failed midway may have left a record behind
-    argv = program(client_lang, LAB, "client") + ["--port", str(server.proxy.port),
-                                                   f"--message={message}"]
+    argv = program(client_lang, LAB, "client") + host_args(server.proxy) + [
+        "--port", str(server.proxy.port), f"--message={message}"]
     result = run_client(argv)
     assert result.returncode == 0, f"{argv[0]} failed: {result.stderr!r}"
     rec = server.proxy.next_record()
@@ -48,6 +50,10 @@ def exchange(client_lang, server, message):
 @example(message="x" * 1024)
 @example(message="y" * 1500)
 def test_any_message_four_pairings(servers, message):
+    check_four_pairings(servers, message)
+
+
+def check_four_pairings(servers, message):
     runs = {(c, s): exchange(c, servers[s], message) for c in ("py", "c") for s in ("py", "c")}
     py_out, py_rec, py_printed = runs["py", "py"]
     assert py_rec.c2s == [message.encode()]
@@ -59,6 +65,18 @@ def test_any_message_four_pairings(servers, message):
         assert rec.s2c == py_rec.s2c, f"{who}: server datagrams differ"
         assert out == py_out, f"{who}: client stdout differs"
         assert printed == py_printed, f"{who}: server stdout differs"
+    return runs
+
+
+@pytest.mark.parametrize("stack", STACKS.values(), ids=STACKS.keys())
+def test_ipv6_four_pairings(stack):
+    """The exchange over ::1, and to a server on :: from an IPv4 peer: the same datagrams
+    and lines; the peer printed as Python prints an IPv6 address."""
+    with ServerPair(LAB, banner=True, udp=True, stack=stack) as servers:
+        for message in ("Hello via UDP", "caf\u00e9 \U0001f600"):
+            runs = check_four_pairings(servers, message)
+            assert runs["py", "py"][2] == (b"Received " + message.encode() + b" from " +
+                                           peer_repr(stack) + b"\n")
 
 
 def test_default_message(servers):

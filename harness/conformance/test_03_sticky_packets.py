@@ -7,9 +7,10 @@ by byte, and the C and Python programs must print the same lines in every case.
 """
 import threading
 
+import pytest
 from hypothesis import example, given, settings, strategies as st
 
-from conftest import Server, program, run_client
+from conftest import STACKS, Server, host_args, program, run_client
 from proxy import RecordingProxy, RecordingRelay, bytewise, split_at
 
 LAB = "03-sticky-packets"
@@ -22,14 +23,20 @@ DELAY = "0.6"
 
 
 def run_pairing(client_lang, server_lang, messages, server_args=(), client_args=(), udp=False,
-                **proxy_options):
-    """One server for one client, through a recording proxy; returns (stdout, record, status)."""
+                stack=None, **proxy_options):
+    """One server for one client, through a recording proxy; returns (stdout, record, status).
+    With stack (conftest.STACKS), the server gets --host stack.host and the proxy listens
+    on and connects over stack.via."""
+    where = ["--host", stack.host] if stack else []
     server = Server(program(server_lang, LAB, "server") +
-                    ["--port", "0", "--delay", DELAY, *server_args])
+                    ["--port", "0", "--delay", DELAY, *where, *server_args])
     try:
         relay = RecordingRelay if udp else RecordingProxy
-        proxy = relay(server.host, server.port, **proxy_options)
-        client = run_client(program(client_lang, LAB, "client") +
+        if stack:
+            proxy = relay(stack.via, server.port, listen=stack.via, **proxy_options)
+        else:
+            proxy = relay(server.host, server.port, **proxy_options)
+        client = run_client(program(client_lang, LAB, "client") + host_args(proxy) +
                             ["--port", str(proxy.port), *client_args, "--", *messages])
         assert client.returncode == 0, client.stderr
         status = server.wait_exit()
@@ -126,6 +133,18 @@ def test_udp_keeps_each_message_four_pairings(messages, bufsize):
     check_same(results, [m.encode() for m in messages])
     want = b"".join(b"Received: " + m.encode()[:bufsize] + b"\n" for m in messages)
     assert results["py", "py"][0] == want
+
+
+@pytest.mark.parametrize("stack", STACKS.values(), ids=STACKS.keys())
+@pytest.mark.parametrize("udp", [False, True], ids=["tcp", "udp"])
+def test_ipv6_four_pairings(stack, udp):
+    """Hello, World over ::1, and to a server on :: from an IPv4 peer: one chunk over TCP,
+    two datagrams over UDP, as over IPv4."""
+    flag = ["--udp"] if udp else []
+    results = all_pairings(["Hello", "World"], flag, flag, udp=udp, stack=stack)
+    check_same(results, [b"Hello", b"World"] if udp else b"HelloWorld")
+    assert results["py", "py"][0] == (b"Received: Hello\nReceived: World\n" if udp
+                                      else b"Received: HelloWorld\n")
 
 
 def test_c_server_prints_a_split_utf8_sequence_where_python_crashes():

@@ -13,7 +13,7 @@ import struct
 import pytest
 from hypothesis import HealthCheck, assume, example, given, settings, strategies as st
 
-from conftest import (DEADLINE, Server, ServerPair, program, py_program,
+from conftest import (DEADLINE, STACKS, Server, ServerPair, host_args, program, py_program,
                       run_client)
 from proxy import RecordingProxy, bytewise, split_at
 
@@ -58,8 +58,8 @@ def servers():
 
 def exchange(client_lang, server, docs):
     server.proxy.forget()  # an example that failed midway may have left a record behind
-    argv = program(client_lang, LAB, "client") + ["--port", str(server.proxy.port), "--echo",
-                                                   "--", *docs]
+    argv = program(client_lang, LAB, "client") + host_args(server.proxy) + [
+        "--port", str(server.proxy.port), "--echo", "--", *docs]
     result = run_client(argv)
     assert result.returncode == 0, f"{argv[0]}: {result.stderr!r}"
     rec = server.proxy.next_record()
@@ -163,6 +163,43 @@ def test_one_frame_server_four_pairings(value):
             finally:
                 server.stop()
     assert len(set(outs.values())) == 1, outs
+
+
+# --- IPv6: servers on ::1 over IPv6, and on :: (dual stack) with an IPv4 client ----------
+
+@pytest.mark.parametrize("stack", STACKS.values(), ids=STACKS.keys())
+def test_ipv6_echo_four_pairings(stack):
+    with ServerPair(LAB, "--echo", stack=stack) as pair:
+        check_four_pairings(pair, [HELLO, '["x", 1.5]', '"two\\nlines"'])
+
+
+def one_frame_through_proxy(client_lang, server_lang, stack):
+    """The seed's exchange: the default document to a one-frame server, through a proxy;
+    (client stdout, client bytes, server bytes, server stdout)."""
+    server = Server(program(server_lang, LAB, "server") + ["--port", "0", "--host", stack.host])
+    try:
+        proxy = RecordingProxy(stack.via, server.port, listen=stack.via)
+        try:
+            result = run_client(program(client_lang, LAB, "client") + host_args(proxy) +
+                                ["--port", str(proxy.port)])
+            assert result.returncode == 0, result.stderr
+            rec = proxy.next_record()
+            assert not rec.errors, rec.errors
+            assert server.wait_exit() == 0
+            return result.stdout, bytes(rec.c2s), bytes(rec.s2c), bytes(server.out)
+        finally:
+            proxy.close()
+    finally:
+        server.stop()
+
+
+@pytest.mark.parametrize("stack", STACKS.values(), ids=STACKS.keys())
+def test_ipv6_one_frame_server_four_pairings(stack):
+    outs = {(c, s): one_frame_through_proxy(c, s, stack) for c in ("py", "c") for s in ("py", "c")}
+    assert outs["py", "py"] == (b"", frames_of([HELLO]), b"",
+                                b"Received Payload: {'message': 'Hello, Server', 'id': 1}\n")
+    for (c, s), out in outs.items():
+        assert out == outs["py", "py"], f"{c} client -> {s} server"
 
 
 # --- the documented divergences ----------------------------------------------------------

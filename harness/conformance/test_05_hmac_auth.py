@@ -10,7 +10,8 @@ import socket
 
 import pytest
 
-from conftest import DEADLINE, ServerPair, normalize_ports, program, run_client
+from conftest import (DEADLINE, STACKS, ServerPair, host_args, normalize_ports, peer_repr,
+                      program, run_client)
 
 LAB = "05-hmac-auth"
 DEMO_KEY = b"my_super_secret_key"
@@ -26,15 +27,21 @@ def key_file(tmp_path_factory):
 @pytest.mark.parametrize("digest", ["md5", "sha256"])
 @pytest.mark.parametrize("keys", ["demo", "file", "wrong"])
 def test_four_pairings(digest, keys, key_file):
+    check_four_pairings(digest, keys, key_file)
+
+
+def check_four_pairings(digest, keys, key_file, stack=None):
+    """Both servers (on stack, if given: conftest.STACKS), all four pairings; returns
+    {(client, server): (client status, client stdout, server stdout, ports normalised)}."""
     server_args = ["--digest", digest] + (["--key-file", str(key_file)] if keys != "demo" else [])
     client_args = ["--digest", digest] + (["--key-file", str(key_file)] if keys == "file" else [])
     key = key_file.read_bytes() if keys == "file" else DEMO_KEY
     granted = keys != "wrong"
-    with ServerPair(LAB, *server_args, banner=True) as servers:
+    with ServerPair(LAB, *server_args, banner=True, stack=stack) as servers:
         results = {}
         for c in ("py", "c"):
             for s, server in servers.items():
-                result = run_client(program(c, LAB, "client") +
+                result = run_client(program(c, LAB, "client") + host_args(server.proxy) +
                                     ["--port", str(server.proxy.port), *client_args])
                 rec = server.proxy.next_record()
                 challenge, reply = bytes(rec.s2c[:32]), bytes(rec.s2c[32:])
@@ -50,6 +57,17 @@ def test_four_pairings(digest, keys, key_file):
     for (c, s), (status, out, printed) in results.items():
         assert (status, out) == (0 if granted else 1, want_out), f"{c} client -> {s} server"
         assert printed == results["py", "py"][2], f"{c} client -> {s} server: server stdout"
+    return results
+
+
+@pytest.mark.parametrize("keys", ["demo", "wrong"])
+@pytest.mark.parametrize("stack", STACKS.values(), ids=STACKS.keys())
+def test_ipv6_four_pairings(stack, keys, key_file):
+    """Over ::1, and to a server on :: from an IPv4 peer: the peer printed as Python prints
+    an IPv6 address, in both servers' lines."""
+    results = check_four_pairings("md5", keys, key_file, stack)
+    verdict = b"authenticated successfully." if keys == "demo" else b"failed authentication."
+    assert results["py", "py"][2] == b"Client " + peer_repr(stack) + b" " + verdict + b"\n"
 
 
 def answer_in_two_parts(port, key=DEMO_KEY, digest="md5"):

@@ -11,7 +11,7 @@ import threading
 import pytest
 from hypothesis import example, given, settings, strategies as st
 
-from conftest import DEADLINE, ServerPair, program, run_client
+from conftest import DEADLINE, STACKS, ServerPair, program, run_client
 
 LAB = "06-concurrency"
 MODELS = ["thread", "fork", "pool", "poll"]
@@ -80,6 +80,32 @@ def test_clients_four_pairings(servers):
             server.take_stdout(b"Received from 127.0.0.1\n")
             outs[c, s] = (result.stdout, bytes(rec.c2s), bytes(rec.s2c))
     assert outs["py", "py"][0] == "Received: HELLO, WöRLD\n".encode()
+    assert len(set(outs.values())) == 1, outs
+
+
+@pytest.fixture(scope="module", params=[(m, k) for m in MODELS for k in STACKS],
+                ids=[f"{m}-{k}" for m in MODELS for k in STACKS])
+def stacked(request):
+    """Every model on ::1 (over IPv6) and on :: (dual stack, over IPv4)."""
+    model, stack = request.param
+    with ServerPair(LAB, c_args=["--model", model], stack=STACKS[stack]) as pair:
+        yield pair
+
+
+def test_ipv6_clients_four_pairings(stacked):
+    """The clients' default exchange over ::1, and to a server on :: from an IPv4 peer:
+    the same bytes and lines; "Received from" names the peer as client_address[0] does."""
+    outs = {}
+    for c in ("py", "c"):
+        for s, server in stacked.items():
+            result = run_client(program(c, LAB, "client") + [
+                "--host", server.proxy.host, "--port", str(server.proxy.port)])
+            assert result.returncode == 0, result.stderr
+            rec = server.proxy.next_record()
+            printed = server.take_stdout(b"\n")
+            outs[c, s] = (result.stdout, bytes(rec.c2s), bytes(rec.s2c), printed)
+    assert outs["py", "py"] == (b"Received: HELLO, SERVER\n", b"Hello, Server", b"HELLO, SERVER",
+                                f"Received from {stacked.stack.peer}\n".encode())
     assert len(set(outs.values())) == 1, outs
 
 

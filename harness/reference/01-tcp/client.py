@@ -21,8 +21,9 @@ args = parser.parse_args()
 
 host, port = args.host, args.port  # contract: from the flags
 
-with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-    s.connect((host, port))
+# contract: either family (the seed's socket is AF_INET only): create_connection tries each
+# address getaddrinfo gives for host, in order, until one connects, as the C client does
+with socket.create_connection((host, port)) as s:
     s.sendall(os.fsencode(args.message))  # contract: was b"Hello, Server"
     response = s.recv(1024)
     print(f"Server replied: {response.decode('utf-8')}")

@@ -21,14 +21,30 @@ args = parser.parse_args()
 signal.signal(signal.SIGINT, lambda *_: sys.exit(0))  # contract
 signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # contract
 
-# Create a TCP socket
-server_socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-server_socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-
-# Bind and listen
 host, port = args.host, args.port  # contract: from the flags
-server_socket.bind((host, port))
-server_socket.listen(5)
+# contract: the course's dual-stack extension (the seed's code is AF_INET only): --host of
+# either family, resolved as the C server does; the first address that binds is the one.
+addresses = socket.getaddrinfo(host, port, socket.AF_UNSPEC, socket.SOCK_STREAM, 0,
+                               socket.AI_PASSIVE)
+for family, _, _, _, address in addresses:  # contract
+    server_socket = None  # contract
+    try:  # contract
+        # Create a TCP socket
+        server_socket = socket.socket(family, socket.SOCK_STREAM)  # contract: was AF_INET
+        server_socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if family == socket.AF_INET6:  # contract: a server on "::" takes IPv4 clients too
+            server_socket.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+
+        # Bind and listen
+        server_socket.bind(address)  # contract: was (host, port)
+        server_socket.listen(5)
+        break
+    except OSError as e:  # contract: this address failed: the next one
+        error = e
+        if server_socket is not None:
+            server_socket.close()
+else:  # contract: none worked: the last one's error
+    raise error
 port = server_socket.getsockname()[1]  # contract: the real port when --port 0
 
 print(f"Server listening on {host}:{port}")

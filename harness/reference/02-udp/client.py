@@ -20,9 +20,13 @@ parser.add_argument("--port", type=port_number, default=9999)
 parser.add_argument("--message", default="Hello via UDP")
 args = parser.parse_args()
 
-client_sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+# contract: either family (the seed's socket is AF_INET only): the first address getaddrinfo
+# gives for --host, as the C client (no connection to try: nothing answers before a send)
+family, _, _, _, address = socket.getaddrinfo(args.host, args.port, socket.AF_UNSPEC,
+                                              socket.SOCK_DGRAM)[0]
+client_sock = socket.socket(family, socket.SOCK_DGRAM)  # contract: was AF_INET
 message = os.fsencode(args.message)  # contract: was b"Hello via UDP"
 
-client_sock.sendto(message, (args.host, args.port))  # contract: was ('127.0.0.1', 9999)
+client_sock.sendto(message, address)  # contract: was ('127.0.0.1', 9999)
 response, _ = client_sock.recvfrom(1024)
 print(f"Response: {response.decode('utf-8')}")

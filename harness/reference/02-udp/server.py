@@ -21,9 +21,25 @@ args = parser.parse_args()
 signal.signal(signal.SIGINT, lambda *_: sys.exit(0))  # contract
 signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # contract
 
-server_sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-server_sock.bind((args.host, args.port))  # contract: was ('127.0.0.1', 9999)
-host, port = server_sock.getsockname()  # contract
+# contract: the course's dual-stack extension (the seed's code is AF_INET only): --host of
+# either family, resolved as the C server does; the first address that binds is the one.
+addresses = socket.getaddrinfo(args.host, args.port, socket.AF_UNSPEC, socket.SOCK_DGRAM, 0,
+                               socket.AI_PASSIVE)
+for family, _, _, _, address in addresses:  # contract
+    server_sock = None  # contract
+    try:  # contract
+        server_sock = socket.socket(family, socket.SOCK_DGRAM)  # contract: was AF_INET
+        if family == socket.AF_INET6:  # contract: a server on "::" takes IPv4 clients too
+            server_sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+        server_sock.bind(address)  # contract: was ('127.0.0.1', 9999)
+        break
+    except OSError as e:  # contract: this address failed: the next one
+        error = e
+        if server_sock is not None:
+            server_sock.close()
+else:  # contract: none worked: the last one's error
+    raise error
+host, port = server_sock.getsockname()[:2]  # contract (IPv6 adds flowinfo, scope_id)
 print(f"listening on {host}:{port}", file=sys.stderr, flush=True)  # contract
 
 print("UDP Server started...")

@@ -31,7 +31,21 @@ args = parser.parse_intermixed_args(argv[:len(argv) - len(after) - ("--" in argv
 args.messages = args.messages + after or ["Hello", "World"]
 
 kind = socket.SOCK_DGRAM if args.udp else socket.SOCK_STREAM
-with socket.socket(socket.AF_INET, kind) as s:
-    s.connect((args.host, args.port))
+# contract: the course's dual-stack extension: --host of either family; each address
+# getaddrinfo gives, in order, until one connects (what create_connection does for TCP; a
+# UDP connect only fixes the peer, so the first address is the one), as the C client does.
+for family, _, _, _, address in socket.getaddrinfo(args.host, args.port, socket.AF_UNSPEC, kind):
+    s = None
+    try:
+        s = socket.socket(family, kind)
+        s.connect(address)
+        break
+    except OSError as e:
+        error = e
+        if s is not None:
+            s.close()
+else:
+    raise error
+with s:
     for message in args.messages:
         s.sendall(os.fsencode(message))  # one call per message

@@ -40,13 +40,29 @@ signal.signal(signal.SIGINT, lambda *_: sys.exit(0))
 signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
 
 kind = socket.SOCK_DGRAM if args.udp else socket.SOCK_STREAM
-server = socket.socket(socket.AF_INET, kind)
-if not args.udp:
-    server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-server.bind((args.host, args.port))
-if not args.udp:
-    server.listen(5)
-host, port = server.getsockname()
+# contract: the course's dual-stack extension: --host of either family, resolved as the C
+# server does; the first address that binds is the one.
+addresses = socket.getaddrinfo(args.host, args.port, socket.AF_UNSPEC, kind, 0,
+                               socket.AI_PASSIVE)
+for family, _, _, _, address in addresses:
+    server = None
+    try:
+        server = socket.socket(family, kind)
+        if not args.udp:
+            server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if family == socket.AF_INET6:  # a server on "::" takes IPv4 clients too
+            server.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+        server.bind(address)
+        if not args.udp:
+            server.listen(5)
+        break
+    except OSError as e:  # this address failed: the next one
+        error = e
+        if server is not None:
+            server.close()
+else:  # none worked: the last one's error
+    raise error
+host, port = server.getsockname()[:2]  # IPv6 adds flowinfo and scope_id
 print(f"listening on {host}:{port}", file=sys.stderr, flush=True)
 
 if args.udp:

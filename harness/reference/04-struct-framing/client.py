@@ -54,8 +54,9 @@ for i, text in enumerate(args.documents, 1):
         print(f"client.py: argument {i}: {e}", file=sys.stderr)
         sys.exit(2)
 
-with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-    s.connect((args.host, args.port))
+# contract: the course's dual-stack extension: --host of either family; create_connection
+# tries each address getaddrinfo gives, in order, until one connects, as the C client does.
+with socket.create_connection((args.host, args.port)) as s:
     for value in values:
         send_msg(s, value)
         if args.echo:

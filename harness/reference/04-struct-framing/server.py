@@ -51,11 +51,27 @@ signal.signal(signal.SIGINT, lambda *_: sys.exit(0))  # contract
 signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # contract
 
 # Usage in a Server
-server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # contract: restart at once
-server.bind((args.host, args.port))  # contract: was ('0.0.0.0', 5000)
-server.listen(5)
-host, port = server.getsockname()  # contract
+# contract: the course's dual-stack extension (the seed's code is AF_INET only): --host of
+# either family, resolved as the C server does; the first address that binds is the one.
+addresses = socket.getaddrinfo(args.host, args.port, socket.AF_UNSPEC, socket.SOCK_STREAM, 0,
+                               socket.AI_PASSIVE)
+for family, _, _, _, address in addresses:  # contract
+    server = None  # contract
+    try:  # contract
+        server = socket.socket(family, socket.SOCK_STREAM)  # contract: was AF_INET
+        server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # contract: restart at once
+        if family == socket.AF_INET6:  # contract: a server on "::" takes IPv4 clients too
+            server.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+        server.bind(address)  # contract: was ('0.0.0.0', 5000)
+        server.listen(5)
+        break
+    except OSError as e:  # contract: this address failed: the next one
+        error = e
+        if server is not None:
+            server.close()
+else:  # contract: none worked: the last one's error
+    raise error
+host, port = server.getsockname()[:2]  # contract (IPv6 adds flowinfo and scope_id)
 print(f"listening on {host}:{port}", file=sys.stderr, flush=True)  # contract
 
 if args.echo:  # contract: --echo answers every frame with send_msg, client after client

@@ -41,8 +41,9 @@ else:
     print("client.py: using the demo key from the tutorial; use --key-file for a real secret",
           file=sys.stderr)
 
-with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-    s.connect((args.host, args.port))
+# contract: the course's dual-stack extension: --host of either family; create_connection
+# tries each address getaddrinfo gives, in order, until one connects, as the C client does.
+with socket.create_connection((args.host, args.port)) as s:
     challenge = recvall(s, 32)
     if len(challenge) < 32:
         print(f"client.py: challenge cut short: got {len(challenge)} of 32 bytes",

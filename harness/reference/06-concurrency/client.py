@@ -21,8 +21,9 @@ parser.add_argument("--port", type=port_number, default=9999)
 parser.add_argument("--message", default="Hello, Server")
 args = parser.parse_args()
 
-with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-    s.connect((args.host, args.port))
+# contract: the course's dual-stack extension: --host of either family; create_connection
+# tries each address getaddrinfo gives, in order, until one connects, as the C client does.
+with socket.create_connection((args.host, args.port)) as s:
     s.sendall(os.fsencode(args.message))
     reply = b''
     try:

@@ -7,6 +7,7 @@ deliberate divergence.
 import argparse  # contract: flags in place of the hard-coded host and port
 import signal  # contract: SIGINT/SIGTERM end the server with exit 0
 import sys  # contract: the stderr "listening on" line; whole-line writes
+import socket  # contract: the dual-stack extension below
 import socketserver
 
 class MyTCPHandler(socketserver.BaseRequestHandler):
@@ -18,6 +19,27 @@ class MyTCPHandler(socketserver.BaseRequestHandler):
         sys.stdout.write(f"Received from {self.client_address[0]}\n")
         # Process and send back uppercase
         self.request.sendall(self.data.upper())
+
+
+def threading_server(host, port):  # contract: the course's dual-stack extension
+    """ThreadingTCPServer on the first address of host that binds, of either family: its
+    address_family is AF_INET only (the seed's), so a subclass carries the resolved family,
+    and turns IPV6_V6ONLY off (a server on "::" takes IPv4 clients too), as the C server."""
+    addresses = socket.getaddrinfo(host, port, socket.AF_UNSPEC, socket.SOCK_STREAM, 0,
+                                   socket.AI_PASSIVE)
+    for family, _, _, _, address in addresses:
+        class Server(socketserver.ThreadingTCPServer):
+            address_family = family
+
+            def server_bind(self):
+                if self.address_family == socket.AF_INET6:
+                    self.socket.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+                super().server_bind()
+        try:
+            return Server(address, MyTCPHandler)  # closes its socket if bind/listen fail
+        except OSError as e:  # this address failed: the next one
+            error = e
+    raise error
 
 
 def port_number(text):  # contract: --port takes 0..65535 (0 = any free port)
@@ -38,7 +60,8 @@ if __name__ == "__main__":
     HOST, PORT = args.host, args.port  # contract: from the flags
     
     # Create a threaded server to handle multiple clients
-    with socketserver.ThreadingTCPServer((HOST, PORT), MyTCPHandler) as server:
-        host, port = server.server_address  # contract
+    # contract: was socketserver.ThreadingTCPServer((HOST, PORT), MyTCPHandler)
+    with threading_server(HOST, PORT) as server:
+        host, port = server.server_address[:2]  # contract (IPv6 adds flowinfo and scope_id)
         print(f"listening on {host}:{port}", file=sys.stderr, flush=True)  # contract
         server.serve_forever()
