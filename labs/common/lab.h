@@ -26,8 +26,8 @@
  * harmless: a vanished peer is an EPIPE error on one connection.  Call it in
  * main() before creating any thread.  How: the two signals are blocked in
  * every thread, and a thread of the library's waits for them in sigwait(),
- * closes the socket given to lab_announce(), then calls exit(0): stdout is
- * flushed, and the kernel closes the connections still open.  So no
+ * then calls exit(0): stdout is flushed, and the kernel closes every
+ * socket.  So no
  * signal handler runs, and no loop of yours needs to check for a stop.  A
  * child of fork() gets the default actions back: the signals end it.
  * 0, or -1 with errno set. */
@@ -41,8 +41,7 @@ void lab_at_stop(void (*fn)(void));
 
 /* Print the line tests and graders wait for, on stderr, for the bound socket
  * fd: "listening on HOST:PORT" with the address and the port the kernel
- * really gave (what --port 0 became).  Returns that port, or -1.  A stop
- * (lab_catch_signals) closes this socket before anything else. */
+ * really gave (what --port 0 became).  Returns that port, or -1. */
 int lab_announce(int fd);
 
 /* From lesson 03 on, what your lesson 01 and 02 servers and clients did:
