@@ -26,14 +26,14 @@
  * harmless: a vanished peer is an EPIPE error on one connection.  Call it in
  * main() before creating any thread.  How: the two signals are blocked in
  * every thread, and a thread of the library's waits for them in sigwait(),
- * then calls exit(0): stdout is flushed, and the kernel closes every
- * socket.  So no
- * signal handler runs, and no loop of yours needs to check for a stop.  A
+ * flushes stdout and stderr and calls _exit(0): the kernel closes every
+ * socket.  So no signal handler runs, and no loop of yours needs to check
+ * for a stop.  A
  * child of fork() gets the default actions back: the signals end it.
  * 0, or -1 with errno set. */
 int lab_catch_signals(void);
 
-/* Run fn (in the library's thread) just before that exit(0): lesson 06's
+/* Run fn (in the library's thread) just before that _exit(0): lesson 06's
  * fork model ends its children there.  NULL for none. */
 void lab_at_stop(void (*fn)(void));
 

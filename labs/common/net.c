@@ -19,33 +19,28 @@
  * the library's waits for them with sigwait().  No handler runs, so nothing
  * can interrupt a learner's accept() or recv() halfway, or be lost between a
  * check and a blocking call: the thread ends the whole program instead. */
-static pthread_mutex_t exiting = PTHREAD_MUTEX_INITIALIZER;
-static _Thread_local bool in_stopper; /* true in the stop thread only */
+static pthread_mutex_t stopping = PTHREAD_MUTEX_INITIALIZER; /* guards at_stop */
 static void (*at_stop)(void);
-
-/* exit() must run once.  Whoever takes `exiting` first exits; a second exit()
- * (main() returning while the signal is handled) waits for ever instead. */
-static void claim_exit(void)
-{
-	if (pthread_mutex_trylock(&exiting) != 0 && !in_stopper)
-		pthread_mutex_lock(&exiting); /* the other exit() is running: wait for it */
-}
 
 static void *wait_for_stop(void *arg)
 {
 	sigset_t *stop = arg;
 	int sig;
 
-	in_stopper = true;
 	while (sigwait(stop, &sig) != 0)
 		continue;
-	pthread_mutex_lock(&exiting);
+	pthread_mutex_lock(&stopping);
 	if (at_stop != NULL)
 		at_stop();
-	/* Flushes stdout; the kernel closes every socket.  (Not close() here:
-	 * another thread may be in accept() or recv() on it, and would report
-	 * EBADF, or exit 1, before this exit(0) ends it.) */
-	exit(0);
+	/* _exit(), not exit(): exit() would run atexit handlers (OpenSSL's
+	 * cleanup among them) while other threads still use what they free, and
+	 * must not run twice if main() returns meanwhile.  So flush by hand what
+	 * exit() would have flushed; the kernel closes every socket.  (Not
+	 * close() here: a thread in accept() or recv() on it would report EBADF,
+	 * or exit 1, before this exit ends it.) */
+	fflush(stdout);
+	fflush(stderr);
+	_exit(0);
 }
 
 /* A child of fork() has no stop thread: it takes the signals as the default
@@ -92,16 +87,14 @@ int lab_catch_signals(void)
 		errno = rc;
 		return -1;
 	}
-	if (atexit(claim_exit) != 0)
-		return -1;
 	return 0;
 }
 
 void lab_at_stop(void (*fn)(void))
 {
-	pthread_mutex_lock(&exiting); /* the stop thread reads it under this lock */
+	pthread_mutex_lock(&stopping); /* the stop thread reads it under this lock */
 	at_stop = fn;
-	pthread_mutex_unlock(&exiting);
+	pthread_mutex_unlock(&stopping);
 }
 
 /* getaddrinfo for host:port, IPv4 or IPv6: whichever families host has,
