@@ -49,6 +49,19 @@ def c_program(lab, name):
     return [str(path)]
 
 
+def c_models(lab="06-concurrency", known=("thread", "fork", "pool", "poll")):
+    """The --model values the C server offers, as its --help lists them: a learner's lesson 06
+    has "thread" (the model the lesson asks for) and may add others; only those are tested.
+    Without a built server (collection before make build): the lesson's own, "thread"."""
+    try:
+        argv = c_program(lab, "server") + ["--help"]
+        out = subprocess.run(argv, capture_output=True, text=True, timeout=DEADLINE).stdout
+    except (OSError, subprocess.SubprocessError, pytest.fail.Exception):
+        return ["thread"]
+    line = next((ln for ln in out.splitlines() if ln.strip().startswith("--model")), "")
+    return ["thread"] + [m for m in known[1:] if re.search(rf"\b{m}\b", line)]
+
+
 def py_program(lab, name):
     return [sys.executable, "-u", str(HARNESS / "reference" / lab / f"{name}.py")]
 

@@ -11,10 +11,10 @@ import threading
 import pytest
 from hypothesis import example, given, settings, strategies as st
 
-from conftest import DEADLINE, STACKS, ServerPair, program, run_client
+from conftest import DEADLINE, STACKS, ServerPair, c_models, program, run_client
 
 LAB = "06-concurrency"
-MODELS = ["thread", "fork", "pool", "poll"]
+MODELS = c_models()  # the ones the C server lists in --help: "thread" at least
 
 
 @pytest.fixture(scope="module", params=MODELS)

@@ -32,10 +32,10 @@ import time
 
 import pytest
 
-from conftest import DEADLINE, Server, program
+from conftest import DEADLINE, Server, c_models, program
 
 HOST = "127.0.0.1"
-MODELS = ["thread", "fork", "pool", "poll"]
+MODELS = c_models()  # the ones the C server lists in --help: "thread" at least
 POOL_THREADS = 4
 TIMEOUT = 0.5  # --timeout of the 04 and 05 servers here
 MAX_FRAME = 8 << 20  # --max-frame of the 04 servers: room for the 100,000 '[' and BIG
