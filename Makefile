@@ -14,6 +14,9 @@
 #                            (build/bench/results.json); make bench-docs puts it in the docs
 #   make clean
 #
+# In a handout (no solutions/), make test runs the learner's checks (harness/board --test),
+# IMPL defaults to starter, and the targets that need the solutions say so and stop.
+#
 # Learners:     make watch | hint LAB=01 | run LAB=01 | reset LAB=01 | solution LAB=01
 # Instructors:  harness/grade SUBMISSION... (docs/instructors.md) | make gradescope | make handout
 #
@@ -22,7 +25,9 @@
 CC       ?= cc
 CFLAGS   ?= -O2 -g
 SANITIZE ?=
-IMPL     ?= solutions
+# A handout (harness/package handout) has no solutions/: the learner's starters are the default.
+HAVE_SOLUTIONS := $(if $(wildcard solutions/[0-9][0-9]-*/),yes)
+IMPL     ?= $(if $(HAVE_SOLUTIONS),solutions,starter)
 LAB      ?=
 FILTER   ?=
 REPEAT   ?= 1
@@ -44,8 +49,38 @@ outdir = $(BUILD)/$(if $(filter solutions starter,$(IMPL)),$(IMPL),custom/$(subs
 
 export LAB_BUILD := $(CURDIR)/$(BUILD)
 
-.PHONY: board all build test test-lab unit conformance deps clean \
+.PHONY: board all build lib test test-lab unit unit-build conformance deps clean \
 	watch hint run reset solution gradescope handout fuzz lint memcheck bench bench-docs
+
+# Without solutions/ (a handout), what needs them stops at once with one line that says why,
+# not make's "No rule to make target build/solutions/...".
+SOLUTIONS_ONLY := conformance fuzz lint memcheck bench bench-docs gradescope handout solution
+why_conformance := compares the reference solutions with the Python originals
+why_fuzz        := fuzzes the reference solutions' decoders
+why_lint        := checks the reference solutions' code with the rest
+why_memcheck    := runs the reference solutions under valgrind
+why_bench       := measures the reference solutions
+why_bench-docs  := writes the reference solutions' measurements into the docs
+why_gradescope  := packages the instructor's copy of the course, which has the solutions
+why_handout     := packages the instructor's copy of the course, which has the solutions
+why_solution    := shows the reference solution once your lab passes
+ifeq ($(HAVE_SOLUTIONS),)
+only := $(firstword $(filter $(SOLUTIONS_ONLY),$(MAKECMDGOALS)))
+ifneq ($(only),)
+$(error make $(only) $(why_$(only)): this copy of the labs is a handout, without solutions/)
+endif
+only := $(firstword $(filter build all test-lab,$(MAKECMDGOALS)))
+ifneq ($(and $(only),$(filter solutions,$(IMPL))),)
+$(error make $(only) IMPL=solutions: this copy of the labs is a handout, without solutions/; IMPL=starter (the default here) builds yours)
+endif
+endif
+# make reset restores the starter from git: a handout must be made a repository first.
+ifneq ($(filter reset,$(MAKECMDGOALS)),)
+ifneq ($(shell git rev-parse --is-inside-work-tree 2>/dev/null),true)
+$(error make reset: not a git work tree, so there is no original starter to restore (your files are untouched); after unpacking the labs, run: git init && git add -A && git commit -m start)
+endif
+endif
+
 board: deps
 	@harness/board
 
@@ -56,23 +91,30 @@ deps:
 
 LIBOBJ := $(patsubst labs/common/%.c,$(BUILD)/common/%.o,$(wildcard labs/common/*.c))
 
+# Every output is written under a temporary name and renamed into place: two makes building
+# the same file at once (the board's labs side by side, or IMPL=solutions beside
+# IMPL=starter) then each leave a whole file, never one interleaved (ar: file format not
+# recognized).  harness/board builds the library once (make lib) before its labs.
 $(BUILD)/common/%.o: labs/common/%.c $(wildcard labs/common/*.h)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -c $< -o $@
+	$(CC) $(ALL_CFLAGS) -c $< -o $@.$$$$.tmp && mv -f $@.$$$$.tmp $@
 
 $(BUILD)/liblab.a: $(LIBOBJ)
-	$(AR) rcs $@ $^
+	rm -f $@.$$$$.tmp && $(AR) rcs $@.$$$$.tmp $^ && mv -f $@.$$$$.tmp $@
+
+lib: $(BUILD)/liblab.a
 
 # Libraries a lab links beyond libc.
 # Every program links -pthread: lab_catch_signals() waits for SIGINT/SIGTERM in a thread.
 LDLIBS_05-hmac-auth := -lcrypto
+LDLIBS_07-tls       := -lssl -lcrypto
 
 # One rule per lab and implementation: OUTDIR/prog from SRCDIR/prog.c, plus any other .c
 # file there (a module both programs share, such as 04's frame.c).
 define lab_rules
 $(2)/%: $(1)/%.c $(filter-out $(addprefix $(1)/,$(addsuffix .c,$(PROGS))),$(wildcard $(1)/*.c)) $(wildcard $(1)/*.h) $(BUILD)/liblab.a $(wildcard labs/common/*.h)
 	@mkdir -p $$(@D)
-	$$(CC) $$(ALL_CFLAGS) -I$(1) $$(filter %.c,$$^) $(BUILD)/liblab.a -o $$@ -pthread $$(LDLIBS) $(LDLIBS_$(3))
+	$$(CC) $$(ALL_CFLAGS) -I$(1) $$(filter %.c,$$^) $(BUILD)/liblab.a -o $$@.$$$$$$$$.tmp -pthread $$(LDLIBS) $(LDLIBS_$(3)) && mv -f $$@.$$$$$$$$.tmp $$@
 endef
 $(foreach L,$(SEL),$(eval $(call lab_rules,$(call srcdir,$(L)),$(call outdir,$(L)),$(L))))
 
@@ -80,11 +122,13 @@ build: $(foreach L,$(SEL),$(addprefix $(call outdir,$(L))/,$(PROGS)))
 
 $(BUILD)/unit/test_lab: harness/unit/test_lab.c $(BUILD)/liblab.a labs/common/lab.h
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) $< $(BUILD)/liblab.a -o $@ -pthread
+	$(CC) $(ALL_CFLAGS) $< $(BUILD)/liblab.a -o $@.$$$$.tmp -pthread && mv -f $@.$$$$.tmp $@
 
 $(BUILD)/unit/test_json: harness/unit/test_json.c $(BUILD)/liblab.a labs/common/json.h
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) $< $(BUILD)/liblab.a -o $@
+	$(CC) $(ALL_CFLAGS) $< $(BUILD)/liblab.a -o $@.$$$$.tmp && mv -f $@.$$$$.tmp $@
+
+unit-build: $(BUILD)/unit/test_lab $(BUILD)/unit/test_json
 
 unit: $(BUILD)/unit/test_lab $(BUILD)/unit/test_json
 	$(BUILD)/unit/test_lab
@@ -93,13 +137,23 @@ unit: $(BUILD)/unit/test_lab $(BUILD)/unit/test_json
 conformance: deps build $(BUILD)/unit/test_lab $(BUILD)/unit/test_json
 	@PY=$$(harness/find-python) && $$PY -m pytest harness/conformance -c harness/conformance/pytest.ini
 
+# The suite's self-check (harness/test-all); in a handout, the learner's own checks instead:
+# every lab's tests on the starter, the given code's self-check and the library's unit tests
+# (harness/board --test; LAB= and FILTER= narrow it).
+ifneq ($(HAVE_SOLUTIONS),)
+TEST_RUN := harness/test-all
+else
+TEST_RUN := harness/board --test $${FILTER:+--filter "$$FILTER"} $(LAB)
+endif
 test: deps
+ifneq ($(HAVE_SOLUTIONS),)
 	@$(MAKE) -s build IMPL=solutions LAB=
 	@$(MAKE) -s build IMPL=starter LAB=
 	@$(MAKE) -s $(BUILD)/unit/test_lab $(BUILD)/unit/test_json
+endif
 	@i=1; while [ $$i -le $(REPEAT) ]; do \
 		[ $(REPEAT) = 1 ] || echo "== make test: run $$i of $(REPEAT)"; \
-		harness/test-all || { [ $(REPEAT) = 1 ] || echo "== run $$i of $(REPEAT) failed"; exit 1; }; \
+		$(TEST_RUN) || { [ $(REPEAT) = 1 ] || echo "== run $$i of $(REPEAT) failed"; exit 1; }; \
 		i=$$((i + 1)); \
 	done; [ $(REPEAT) = 1 ] || echo "== $(REPEAT) runs in a row passed"
 
@@ -173,7 +227,6 @@ lint:
 
 # The learner's tools (harness/learn): each takes the lab as LAB=NN; watch finds it alone.
 watch: deps
-	@harness/deps watch || echo "make watch: no inotifywait; checking for changes every second"
 	@harness/learn watch $(LAB)
 hint run reset solution: deps
 	@harness/learn $@ $(LAB)
@@ -182,5 +235,6 @@ hint run reset solution: deps
 gradescope handout:
 	@harness/package $(if $(and $(LAB),$(filter gradescope,$@)),--labs $(LAB)) $@
 
+# Not .lab/: the hints read, the board's current lab and reset's backups stay.
 clean:
 	rm -rf build dist

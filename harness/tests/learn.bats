@@ -5,7 +5,8 @@
 #
 # Every tool runs in a throwaway copy of the repo (a git clone with the work tree's changes on
 # top), never in the real labs/.  In the copy, lab 01's and 02's tests are cut down to two and
-# one, so that the tools' own test runs take seconds.  Waits are bounded; nothing sleeps to
+# one (learner tests, which an untouched starter fails), so that the tools' own test runs
+# take seconds.  Waits are bounded; nothing sleeps to
 # synchronise.
 
 load '../lab'
@@ -41,12 +42,12 @@ setup_file() {
 		git init -q "$base"
 	fi
 	tar -C "$ROOT" --exclude=./.git --exclude=./build --exclude=./dist --exclude=./.hypothesis \
-		-cf - . | tar -C "$base" -xf -
+		--exclude=./.lab -cf - . | tar -C "$base" -xf -
 	if ! git -C "$base" rev-parse --verify --quiet HEAD >/dev/null; then
 		git -C "$base" add -A
 		git -C "$base" -c user.name=learn.bats -c user.email=learn.bats@example.org commit -qm labs
 	fi
-	keep_tests "$base/labs/01-tcp/01-tcp.bats" "Server listening on|--help prints"
+	keep_tests "$base/labs/01-tcp/01-tcp.bats" "Server listening on|^client with no server"
 	keep_tests "$base/labs/02-udp/02-udp.bats" "server answers a datagram"
 	# What make has built here already (make test has): make sees by the files' times
 	# whether it is still up to date, and builds what is not.
@@ -148,9 +149,15 @@ hint_text() {
 	assert_line --index 0 "Hint 2 of $count for 01-tcp"
 	assert_output --partial "$(hint_text 01-tcp 2)"
 	refute_output --partial "$(hint_text 01-tcp 1)"
-	# What has been read is kept in build/hints/: skip to the last but one.
-	assert_equal "$(cat build/hints/01-tcp)" 2
-	echo $((count - 1)) >build/hints/01-tcp
+	# What has been read is kept in .lab/hints/ (not build/: make clean keeps it, below).
+	assert_equal "$(cat .lab/hints/01-tcp)" 2
+	run plain make -s clean
+	assert_success
+	[[ ! -e build ]] || fail "make clean left build/"
+	run learn hint 01
+	assert_line --index 0 "Hint 3 of $count for 01-tcp"
+	# Skip to the last but one.
+	echo $((count - 1)) >.lab/hints/01-tcp
 	run learn hint 01
 	assert_line --index 0 "Hint $count of $count for 01-tcp"
 	assert_output --partial "$(hint_text 01-tcp "$count")"
@@ -169,16 +176,43 @@ hint_text() {
 	assert_equal "$(grep -c '^Hint [0-9]* of ' <<<"$output")" "$count"
 }
 
+# --- the board's record ------------------------------------------------------------------------
+
+@test "the board shows an untouched starter as 0/N, records its current lab in .lab/, and make clean keeps it" {
+	in_copy
+	local lab
+	# Labs 03 to 06 with one test each, to bound the time.
+	for lab in 03-sticky-packets 04-struct-framing 05-hmac-auth 06-concurrency; do
+		keep_tests "labs/$lab/$lab.bats" "^$(grep -m 1 '^@test "' "labs/$lab/$lab.bats" |
+			sed 's/^@test "//; s/" {$//; s/[][\\.^$*+?(){}|]/./g')\$"
+	done
+	run plain harness/board
+	assert_success
+	assert_line --regexp '^  01-tcp +\[\.{20}\] +0/2 *$'
+	assert_line --regexp '^  02-udp +\[\.{20}\] +0/1 *$'
+	assert_line --regexp '^Next: 01-tcp, the first of its 2 failing tests$'
+	assert_equal "$(cat .lab/board/next)" 01-tcp
+	cp solutions/01-tcp/*.c labs/01-tcp/starter/
+	run plain harness/board
+	assert_line --regexp '^  01-tcp +\[#{20}\] +2/2 +done$'
+	assert_equal "$(cat .lab/board/next)" 02-udp
+	run plain make -s clean
+	assert_success
+	run learn hint
+	assert_success
+	assert_line --index 0 --regexp "^Hint 1 of [0-9]+ for 02-udp \(the board's current lab; LAB=NN for another\)$"
+}
+
 # --- reset -----------------------------------------------------------------------------------
 
-@test "reset copies the learner's files to build/backup/ first, then restores the starter from git" {
+@test "reset copies the learner's files to .lab/backup/ first, then restores the starter from git" {
 	in_copy
 	local dir=labs/01-tcp/starter backup f
 	echo '/* my work */' >>"$dir/server.c"
 	echo 'int mine;' >"$dir/extra.c"
 	run learn reset 01
 	assert_success
-	[[ $output =~ saved\ in\ (build/backup/01-tcp-[0-9]{8}-[0-9]{6})/ ]] || fail "no backup named: $output"
+	[[ $output =~ saved\ in\ (\.lab/backup/01-tcp-[0-9]{8}-[0-9]{6})/ ]] || fail "no backup named: $output"
 	backup=${BASH_REMATCH[1]}
 	assert_equal "$(tail -n 1 "$backup/server.c")" '/* my work */'
 	assert_equal "$(cat "$backup/extra.c")" 'int mine;'
@@ -194,22 +228,32 @@ hint_text() {
 	REF=HEAD~1 run learn reset 01
 	assert_success
 	cmp <(git show "HEAD~1:$dir/client.c") "$dir/client.c" || fail "client.c is not HEAD~1's"
-	assert_equal "$(find build/backup -mindepth 1 -maxdepth 1 | wc -l)" 2
+	assert_equal "$(find .lab/backup -mindepth 1 -maxdepth 1 | wc -l)" 2
+	# git ignores .lab/: the backups are no change of the learner's work.
+	run git status --porcelain -- .lab
+	assert_output ''
 	REF=no-such-commit run learn reset 01
 	assert_failure
 	assert_output --partial 'REF=no-such-commit is not a commit'
 }
 
-@test "reset outside a git work tree says so and changes nothing" {
+@test "reset outside a git work tree says so in one line, with the commands that make one, and changes nothing" {
 	in_copy
 	rm -rf .git
 	echo '/* my work */' >>labs/01-tcp/starter/server.c
 	# No repository above the copy may count either.
 	GIT_CEILING_DIRECTORIES=$BATS_TEST_TMPDIR run learn reset 01
 	assert_failure
+	assert_equal "${#lines[@]}" 1
 	assert_output --partial 'not a git work tree'
+	assert_output --partial 'git init && git add -A && git commit -m start'
+	# make reset stops before learn, with one line too.
+	GIT_CEILING_DIRECTORIES=$BATS_TEST_TMPDIR run plain make reset LAB=01
+	assert_failure
+	assert_equal "${#lines[@]}" 1
+	assert_output --partial 'git init && git add -A && git commit -m start'
 	assert_equal "$(tail -n 1 labs/01-tcp/starter/server.c)" '/* my work */'
-	[[ ! -e build/backup ]] || fail "a backup was made: $(ls build/backup)"
+	[[ ! -e .lab/backup ]] || fail "a backup was made: $(ls .lab/backup)"
 }
 
 # --- solution --------------------------------------------------------------------------------
@@ -218,7 +262,7 @@ hint_text() {
 	in_copy
 	run learn solution 01
 	assert_failure
-	assert_output --partial 'your 01-tcp passes 1 of 2 tests; the solution is shown once'
+	assert_output --partial 'your 01-tcp passes 0 of 2 tests; the solution is shown once'
 	refute_output --partial "$(grep -m 1 'memcpy' solutions/01-tcp/server.c)"
 	cp solutions/01-tcp/*.c labs/01-tcp/starter/
 	echo '/* mine */' >>labs/01-tcp/starter/server.c
@@ -231,6 +275,7 @@ hint_text() {
 	rm -rf solutions
 	run learn solution 01
 	assert_failure
+	assert_equal "${#lines[@]}" 1
 	assert_output --partial 'handout'
 }
 
@@ -248,9 +293,9 @@ hint_text() {
 	# Both transcripts, and the bytes in hex and text.
 	assert_equal "$(grep -c '| Server replied: ACK: Hello, Server$' <<<"$output")" 2
 	assert_output --partial '0000  41 43 4b 3a 20 48 65 6c  6c 6f 2c 20 53 65 72 76  |ACK: Hello, Serv|'
-	sed -i 's/lab_writen(conn, reply, 5 + (size_t)n)/lab_writen(conn, buf, (size_t)n)/' \
-		labs/01-tcp/starter/server.c
-	grep -q 'lab_writen(conn, buf, (size_t)n)' labs/01-tcp/starter/server.c || fail "not broken"
+	# The reply without its "ACK: ": the received bytes sent back as they are.
+	sed -i 's/(conn, reply, 5 + (size_t)n)/(conn, buf, (size_t)n)/' labs/01-tcp/starter/server.c
+	grep -q '(conn, buf, (size_t)n)' labs/01-tcp/starter/server.c || fail "not broken"
 	run learn run 01
 	assert_equal "$status" 1
 	assert_output --partial '  client -> server  the same 13 bytes'
@@ -266,7 +311,7 @@ hint_text() {
 	# shellcheck disable=SC2034 # expect_line's deadline: watch runs tests
 	local DEADLINE=$SLOW
 	cp solutions/01-tcp/*.c labs/01-tcp/starter/
-	keep_tests labs/01-tcp/01-tcp.bats '--help prints'
+	keep_tests labs/01-tcp/01-tcp.bats 'Server listening on'
 	start_watch
 	expect_line watch out '^\[[0-9:]+\] run 1: 01-tcp$'
 	expect_line watch out '^01-tcp: every test passes\.$'

@@ -113,20 +113,117 @@ stub_grader() {
 	((complete >= 3)) || fail "only $complete complete starter files found"
 }
 
-@test "handout: unpacked, it builds every lab's starter" {
+# unpack: the handout unpacked into this test's directory; prints the course's path.
+unpack() {
 	tar xzf "$DIST/socket-labs-handout.tar.gz" -C "$BATS_TEST_TMPDIR"
-	# Its own defaults, not the ones of a make that may be running this test.
-	run env -u MAKEFLAGS -u MAKELEVEL -u LAB_BUILD -u SANITIZE -u CFLAGS \
-		make -C "$BATS_TEST_TMPDIR/socket-labs" -s -j2 build IMPL=starter
+	echo "$BATS_TEST_TMPDIR/socket-labs"
+}
+
+# in_handout DIR CMD...: CMD in the unpacked handout DIR, bounded in time, with its own
+# defaults rather than those of a make or a bats that may be running this test: no make
+# variables, no BATS_* (a bats run inside would take them for its own), and a PATH without
+# bats' libexec directory (where `bats` is the inner script).
+in_handout() {
+	local dir=$1 v unset=()
+	shift
+	for v in $(compgen -e); do
+		[[ $v == BATS_* && $v != BATS_LIB_PATH ]] && unset+=(-u "$v")
+	done
+	(cd "$dir" && timeout -k 5 "${HANDOUT_TIMEOUT:-120}" env "${unset[@]}" -u MAKEFLAGS -u MAKELEVEL \
+		-u MFLAGS -u LAB_BUILD -u LAB_BIN -u LAB_IMPL_DESC -u SANITIZE -u CFLAGS -u IMPL -u LAB \
+		-u FILTER PATH="${PATH//"$BATS_LIBEXEC:"/}" NO_COLOR=1 "$@")
+}
+
+@test "handout: unpacked, make build builds every lab's starter (IMPL=starter is the default there)" {
+	local course lab n=0
+	course=$(unpack)
+	run in_handout "$course" make -s -j2 build
 	assert_success
-	local lab n=0
 	for lab in "$COURSE"/labs/[0-9][0-9]-*/; do
 		lab=$(basename "$lab")
-		[[ -x $BATS_TEST_TMPDIR/socket-labs/build/starter/$lab/server ]] || fail "no $lab server"
-		[[ -x $BATS_TEST_TMPDIR/socket-labs/build/starter/$lab/client ]] || fail "no $lab client"
+		[[ -x $course/build/starter/$lab/server ]] || fail "no $lab server"
+		[[ -x $course/build/starter/$lab/client ]] || fail "no $lab client"
 		n=$((n + 1))
 	done
-	((n == 6)) || fail "$n labs built, not 6"
+	((n >= 6)) || fail "$n labs built, not 6 or more"
+	[[ ! -e $course/build/solutions ]] || fail "it built something into build/solutions/"
+	# make test-lab, also on the starter by default: the Reproduce lines say IMPL=starter.
+	run in_handout "$course" make test-lab LAB=01 FILTER='Server listening on'
+	assert_line --regexp '^1\.\.[1-9]'
+	assert_line --regexp '^not ok 1 .*Server listening on'
+	assert_output --partial 'Reproduce: make test-lab LAB=01 IMPL=starter'
+	refute_output --partial 'No rule to make target'
+}
+
+@test "handout: make test runs the learner's checks on the starters and ends 'N passed, N failed'" {
+	local course
+	course=$(unpack)
+	[[ -f $course/harness/selfcheck/01-tcp.bats ]] || fail "the handout lacks harness/selfcheck/"
+	# The command as a learner types it, on one lab to bound the time (without LAB=, the same
+	# for every lab side by side): the untouched starter fails its tests, while the given
+	# code's self-check and the library's unit tests pass.
+	run in_handout "$course" make test LAB=01
+	assert_failure
+	refute_output --partial 'No rule to make target'
+	# An untouched starter passes none of its lab's tests (make test in the course checks
+	# that for every lab): the board shows it as 0 of them.
+	assert_line --regexp '^  01-tcp +\[\.{20}\] +0/[1-9][0-9]* *$'
+	refute_line --regexp '^  02-udp'
+	assert_line --regexp '^  given code \(selfcheck\) +[1-9][0-9]* passed, 0 failed$'
+	assert_line --regexp '^  course library \(unit\) +[1-9][0-9]* passed, 0 failed$'
+	assert_line --regexp '^Next: 01-tcp, the first of its [0-9]+ failing tests$'
+	refute_output --partial 'make test checks the whole suite'
+	assert_line --regexp '^[1-9][0-9]* passed, [1-9][0-9]* failed$'
+	# A solution put in place, some of its tests: the lab passes, and so does make test.
+	cp "$COURSE"/solutions/02-udp/*.c "$course/labs/02-udp/starter/"
+	run in_handout "$course" make test LAB=02 FILTER='datagram'
+	assert_success
+	assert_line --regexp '^  02-udp +\[#+\] +[1-9][0-9]*/[0-9]+ +done$'
+	refute_line --regexp '^  01-tcp'
+	assert_line '02-udp: every test passes.'
+	[[ ${lines[-1]} =~ ^[1-9][0-9]*\ passed,\ 0\ failed$ ]] || fail "no summary line: ${lines[-1]}"
+}
+
+@test "handout: every target that needs the solutions says so in one line and fails" {
+	local course t
+	course=$(unpack)
+	for t in memcheck bench bench-docs fuzz lint conformance gradescope handout 'solution LAB=01' \
+		'build IMPL=solutions' 'test-lab LAB=01 IMPL=solutions'; do
+		# shellcheck disable=SC2086 # the words are the target and its variables
+		run in_handout "$course" make $t
+		assert_failure
+		assert_equal "make $t: ${#lines[@]} line(s)" "make $t: 1 line(s)"
+		assert_output --regexp "make ${t%% *}.*handout, without solutions/"
+	done
+	[[ ! -e $course/build ]] || fail "a refused target built something: $(ls "$course/build")"
+}
+
+@test "handout: its README says to make a git repository first; make reset needs one and says so" {
+	local course
+	course=$(unpack)
+	grep -qF 'git init && git add -A && git commit -m start' "$course/README.md" ||
+		fail "the README does not say to git init the handout"
+	echo '/* my work */' >>"$course/labs/01-tcp/starter/server.c"
+	# No repository above the handout may count either.
+	GIT_CEILING_DIRECTORIES=$BATS_TEST_TMPDIR run in_handout "$course" make reset LAB=01
+	assert_failure
+	assert_equal "${#lines[@]}" 1
+	assert_output --partial 'not a git work tree'
+	assert_output --partial 'git init && git add -A && git commit -m start'
+	assert_equal "$(tail -n 1 "$course/labs/01-tcp/starter/server.c")" '/* my work */'
+	# As the README says, right after unpacking (here, after some work: it is the start).
+	(cd "$course" && git init -q && git add -A &&
+		git -c user.name=learner -c user.email=learner@example.org commit -qm start)
+	echo '/* more work */' >>"$course/labs/01-tcp/starter/server.c"
+	GIT_CEILING_DIRECTORIES=$BATS_TEST_TMPDIR run in_handout "$course" make reset LAB=01
+	assert_success
+	assert_output --partial 'saved in .lab/backup/01-tcp-'
+	assert_equal "$(tail -n 1 "$course/labs/01-tcp/starter/server.c")" '/* my work */'
+	# make clean keeps .lab/ (the backups, the hints read); and git ignores it.
+	run in_handout "$course" make clean
+	compgen -G "$course/.lab/backup/01-tcp-*" >/dev/null || fail "make clean removed the backup"
+	run git -C "$course" status --porcelain
+	assert_output ''
 }
 
 @test "handout and gradescope: built again, the same bytes" {
@@ -296,9 +393,11 @@ mkdir -p "$out/${sub##*/}" && echo "{\"score\": 7, \"tests\": []}" >"$out/${sub#
 r = json.load(open(sys.argv[1]))
 tests = r.get("tests", [])
 assert tests, r
+# The points of each test are rounded to 4 decimals (22 tests of 10/22 add up to 9.999).
 total = sum(t.get("max_score", 0) for t in tests)
 score = r.get("score", sum(t.get("score", 0) for t in tests))
-assert total > 0 and score == total, (score, total)
+assert all(t.get("score") == t.get("max_score") for t in tests), tests
+assert total > 0 and abs(score - total) <= 0.0001 * len(tests), (score, total)
 print("ok", score)' "$ag/results/results.json"
 	assert_line --partial ok
 }
