@@ -32,7 +32,7 @@ die() {
 }
 
 # What harness/deps checks for, by Debian/Ubuntu package name, plus certificates for npm.
-want=(make gcc libc6-dev libssl-dev python3 python3-pytest python3-hypothesis parallel
+want=(make gcc libc6-dev libssl-dev openssl python3 python3-pytest python3-hypothesis parallel
 	bats bats-support bats-assert ca-certificates)
 
 # bats_works: can bats load both libraries the way harness/lab.bash does?

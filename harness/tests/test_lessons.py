@@ -201,7 +201,7 @@ def test_every_lesson_shows_checked_code():
     checked = sum(1 for readme in LESSONS
                   for _, info, _ in code_blocks(readme.read_text(encoding="utf-8"))
                   if info != SKIP_INFO)
-    assert len(LESSONS) == 6 and checked >= 12, f"{len(LESSONS)} lessons, {checked} checked blocks"
+    assert len(LESSONS) == 7 and checked >= 12, f"{len(LESSONS)} lessons, {checked} checked blocks"
 
 
 def test_a_drifted_hint_is_caught(tmp_path):
