@@ -1,24 +1,37 @@
 #!/usr/bin/env python3
 """init.py - the first process of one grading sandbox: harness/grade runs every build and every
-test run of a submission through it.
+test run of a submission through it (from a copy in its scratch directory, so that nothing in
+the sandbox, /proc/1/cmdline included, names the course's own directory).
 
-    python3 init.py [--loopback] [--private-tmp KEEP --host-mntns INODE] [--writable DIR]...
-                    [--uid UID | --drop-caps] [--rlimit NAME=N]... [--errfd FD] [--cwd DIR]
-                    -- COMMAND...
+    python3 init.py [--loopback] [--hostname NAME]
+                    [--root RUNDIR --host-mntns INODE [--ro PATH]... [--tmp-mb N]
+                     [--rtmp DIR [--rtmp-gid GID]]]
+                    [--uid UID | --drop-caps] [--cgroup PROCS]... [--rlimit NAME=N]...
+                    [--stdout FILE [--stdout-max BYTES] [--stdout-keep REGEX]]
+                    [--errfd FD] [--cwd DIR] -- COMMAND...
 
-Started under `unshare --net --pid --fork --mount-proc` it is PID 1 of the sandbox; without
-namespaces it is a plain parent process.  Either way it:
+Started under `unshare --net --pid --ipc --uts --mount --fork --mount-proc` it is PID 1 of the
+sandbox; without namespaces it is a plain parent process.  Either way it:
 
   --loopback      brings `lo` up (a new network namespace starts with it down) and checks
                   that 127.0.0.1 works: the tests talk over nothing else;
-  --private-tmp   mounts fresh tmpfs on /tmp, /var/tmp and /dev/shm (needs a mount namespace),
-                  so that nothing a submission writes there outlives the run, then binds the
-                  directory KEEP (the grader's scratch directory, which may be under /tmp)
-                  back at its own path, and makes every other mount read-only, but for
-                  /proc, /sys, /dev and each --writable DIR;
-  runs COMMAND in a session of its own, under the rlimits given, as UID (and the group
-  of the same number) if given, with no_new_privs, and with --drop-caps without any
-  capability (for the root of a user namespace);
+  --hostname      names the sandbox's own UTS namespace;
+  --root          (needs a mount namespace of its own) builds a new root and pivots into it:
+                  the system's directories (/usr, /etc, /bin, /lib...) and each --ro PATH
+                  read-only, /dev, /sys, a /proc of the PID namespace, RUNDIR (the one run's
+                  directory) at its own path, and nothing else: not the course, not the
+                  grader's scratch directory with the other runs in it, not the submissions,
+                  not the results.  /tmp, /var/tmp and /dev/shm are one fresh tmpfs of
+                  --tmp-mb MiB (the programs' only writable place, and their disk quota);
+                  --rtmp DIR (inside RUNDIR) another, the test runner's, that the programs
+                  (group --rtmp-gid) may read but not write;
+  runs COMMAND in a session of its own, under the rlimits given, in each cgroup whose
+  cgroup.procs file is given (--cgroup), as UID (and the group of the same number) if given,
+  with no_new_privs, with --drop-caps without any capability (for the root of a user
+  namespace), with its stdout on FILE if given (--stdout: a channel only the grader reads,
+  through a pipe that this process copies to FILE: the first --stdout-max bytes, then only
+  the lines that match --stdout-keep, so that neither the command's file-size limit nor a
+  flood can cut its results short);
   reaps every process (it is a child subreaper: orphans come to it, even after setsid), and
   once COMMAND exits kills whatever is left before it exits itself with COMMAND's status
   (128+N for signal N).  As PID 1 the kernel would do that too, to the whole namespace.
@@ -32,17 +45,25 @@ import argparse
 import ctypes
 import fcntl
 import os
+import platform
 import re
 import resource
 import signal
 import socket
 import struct
+import threading
 
 PR_CAPBSET_DROP = 24
 PR_SET_NO_NEW_PRIVS = 38
 PR_SET_CHILD_SUBREAPER = 36
-MS_RDONLY, MS_NOSUID, MS_NODEV, MS_REMOUNT, MS_BIND, MS_REC = 1, 2, 4, 32, 4096, 16384
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
+MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 32, 4096, 16384, 1 << 18
+MNT_DETACH = 2
 SIOCGIFFLAGS, SIOCSIFFLAGS, IFF_UP = 0x8913, 0x8914, 0x1
+# What a program needs of the machine to run: the rest of the new root is empty.
+SYSTEM = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc")
+SYS_PIVOT_ROOT = {"x86_64": 155, "aarch64": 41, "riscv64": 41, "i686": 217, "i386": 217,
+                  "armv7l": 218, "ppc64le": 203, "s390x": 217}
 
 libc = ctypes.CDLL(None, use_errno=True)
 errfd = 2
@@ -75,6 +96,7 @@ def loopback_up():
 
 
 libc.mount.argtypes = [ctypes.c_char_p] * 3 + [ctypes.c_ulong, ctypes.c_char_p]
+libc.umount2.argtypes = [ctypes.c_char_p, ctypes.c_int]
 
 
 def mount(src, target, fstype, flags, data, what=None):
@@ -82,39 +104,87 @@ def mount(src, target, fstype, flags, data, what=None):
                      data and data.encode()), what or f"mount {target}")
 
 
-def private_tmp(keep, size_mb):
-    """tmpfs on /tmp, /var/tmp and /dev/shm; keep (under one of them, maybe) bound back in.
-    Returns the tmpfs mount points."""
-    # Opened before /tmp is covered, so that it can be bound back in afterwards.
-    fd = os.open(keep, os.O_PATH | os.O_DIRECTORY)
-    done = []
-    for d in ("/tmp", "/var/tmp", "/dev/shm"):
-        if os.path.isdir(d) and not os.path.islink(d):
-            mount("tmpfs", d, "tmpfs", MS_NOSUID | MS_NODEV, f"size={size_mb}m,mode=1777")
-            done.append(d)
-    if not os.path.isdir(keep):  # it was under one of them
-        os.makedirs(keep)
-        mount(f"/proc/self/fd/{fd}", keep, None, MS_BIND | MS_REC, None)
-    os.close(fd)
-    return done
+def pivot_root(new, old):
+    if hasattr(libc, "pivot_root"):
+        rc = libc.pivot_root(new.encode(), old.encode())
+    else:
+        number = SYS_PIVOT_ROOT.get(platform.machine())
+        if number is None:
+            die(f"pivot_root: unknown system call number on {platform.machine()}")
+        rc = libc.syscall(number, new.encode(), old.encode())
+    check(rc, "pivot_root")
 
 
-def read_only_root(writable, tmpfs):
-    """Every mount read-only but /proc, /sys, /dev, the private tmpfs and the writable
-    directories: whatever uid the command runs as, it can write nowhere else (a learner's
-    program run by a grader that is not root would otherwise run as the instructor)."""
-    for w in writable:  # first, so that they stay writable under the read-only scratch
-        mount(w, w, None, MS_BIND | MS_REC, None)
-    with open("/proc/self/mountinfo", "rb") as f:  # field 5: the mount point, \ooo-escaped
-        points = [os.fsdecode(re.sub(rb"\\([0-7]{3})", lambda m: bytes([int(m.group(1), 8)]),
-                                     line.split()[4])) for line in f]
-    for mp in points:
-        if mp in tmpfs or mp in writable or mp.startswith(("/proc", "/sys", "/dev")):
+def mount_points():
+    """The mount points of this namespace, in mount order (field 5 of mountinfo, \\ooo-escaped)."""
+    with open("/proc/self/mountinfo", "rb") as f:
+        return [os.fsdecode(re.sub(rb"\\([0-7]{3})", lambda m: bytes([int(m.group(1), 8)]),
+                                   line.split()[4])) for line in f]
+
+
+def show(path, root, recursive=True):
+    """Bind path (a directory or a file) at the same place under root."""
+    inside = root + path
+    if os.path.isdir(path):
+        os.makedirs(inside, exist_ok=True)
+    else:
+        os.makedirs(os.path.dirname(inside), exist_ok=True)
+        if not os.path.exists(inside):
+            open(inside, "w").close()
+    mount(path, inside, None, MS_BIND | (MS_REC if recursive else 0), None, f"bind {path}")
+
+
+def new_root(rundir, ro_paths, tmp_mb, rtmp, rtmp_gid, pidns):
+    """Build the new root on rundir/.root and pivot into it (see the docstring)."""
+    root = os.path.join(rundir, ".root")
+    # Nothing mounted here may reach the machine's own mount tree, nor back.
+    mount(None, "/", None, MS_REC | MS_PRIVATE, None, "make the mounts private")
+    mount("tmpfs", root, "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,mode=0755")
+    for top in SYSTEM:
+        if os.path.islink(top):  # /bin -> usr/bin on a merged-/usr system
+            os.symlink(os.readlink(top), root + top)
+        elif os.path.isdir(top):
+            show(top, root)
+    show("/dev", root)
+    show("/sys", root)
+    os.makedirs(root + "/proc")
+    if pidns:
+        mount("proc", root + "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, None)
+    else:
+        show("/proc", root)
+    # The programs' temporary space: one tmpfs, so one quota, for all three places.
+    scratch = root + "/.tmp"
+    os.makedirs(scratch)
+    mount("tmpfs", scratch, "tmpfs", MS_NOSUID | MS_NODEV, f"size={tmp_mb}m,mode=0755")
+    for name, place in (("tmp", "/tmp"), ("var-tmp", "/var/tmp"), ("shm", "/dev/shm")):
+        os.mkdir(os.path.join(scratch, name))
+        os.chmod(os.path.join(scratch, name), 0o1777)
+        os.makedirs(root + place, exist_ok=True)
+        mount(os.path.join(scratch, name), root + place, None, MS_BIND, None)
+    check(libc.umount2(scratch.encode(), MNT_DETACH), "umount the temporary space")
+    os.rmdir(scratch)
+    for path in ro_paths:  # after /tmp: a tool's directory there is shown all the same
+        if os.path.exists(path) and not os.path.exists(root + path):
+            show(path, root)
+    # The run's own directory (it may be under /tmp: then inside the programs' tmpfs).
+    show(rundir, root, recursive=False)
+    if rtmp:
+        mode = "0750" if rtmp_gid is not None else "0755"
+        gid = f",gid={rtmp_gid}" if rtmp_gid is not None else ""
+        mount("tmpfs", root + rtmp, "tmpfs", MS_NOSUID | MS_NODEV,
+              f"size={tmp_mb}m,mode={mode},uid=0{gid}")
+    os.chdir(root)
+    pivot_root(".", ".")  # the old root is now stacked on the new one: take it away
+    check(libc.umount2(b".", MNT_DETACH), "umount the old root")
+    os.chdir("/")
+    writable = {rundir, "/tmp", "/var/tmp", "/dev/shm"} | ({rtmp} if rtmp else set())
+    for mp in mount_points():
+        if mp in writable or mp.startswith(("/proc", "/sys", "/dev")):
             continue
         try:
             flags = os.statvfs(mp).f_flag  # ST_NOSUID... are MS_NOSUID...: keep them
         except OSError:
-            continue  # hidden under another mount (the machine's own /tmp, say)
+            continue  # hidden under another mount
         # MS_BIND: this mount's own flags only, in this namespace's copy of it.  A mount
         # that stays writable would be a hole: the sandbox fails, and the grader falls back
         # to a weaker one that says so.
@@ -164,6 +234,12 @@ def run_child(args):
         # disposition is inherited across exec): a test runner that logs a flooding
         # program's output then goes on, with the log cut short.
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        if args.stdout_pipe is not None:
+            os.dup2(args.stdout_pipe, 1)
+            os.close(args.stdout_pipe)
+        for procs in args.cgroup:
+            with open(procs, "w") as f:
+                f.write(f"{os.getpid()}\n")
         for spec in args.rlimit:
             name, value = spec.split("=")
             limit = int(value)
@@ -187,17 +263,58 @@ def run_child(args):
         die(f"cannot run {args.command[0]}: {e}")
 
 
+def relay(r, fd, limit, keep):
+    """Copy the pipe r to the file fd: everything up to limit bytes, then only the lines
+    that keep matches (each line at most LINE_MAX bytes)."""
+    size, partial = 0, b""
+
+    def line(text):
+        nonlocal size
+        text = text[:LINE_MAX]
+        if size + len(text) <= limit or (keep is not None and keep.match(text)):
+            os.write(fd, text)
+            size += len(text)
+
+    while True:
+        try:
+            data = os.read(r, 1 << 16)
+        except OSError:
+            break
+        if not data:
+            break
+        *whole, partial = (partial + data).split(b"\n")
+        for text in whole:
+            line(text + b"\n")
+        if len(partial) > LINE_MAX:
+            line(partial + b"\n")
+            partial = b""
+    if partial:
+        line(partial)
+    os.close(r)
+    os.close(fd)
+
+
+LINE_MAX = 4096
+
+
 def main():
     global errfd
     p = argparse.ArgumentParser(prog="init.py")
     p.add_argument("--loopback", action="store_true")
-    p.add_argument("--private-tmp", metavar="KEEP")
+    p.add_argument("--hostname")
+    p.add_argument("--root", metavar="RUNDIR")
+    p.add_argument("--ro", action="append", default=[])
     p.add_argument("--tmp-mb", type=int, default=256)
-    p.add_argument("--writable", action="append", default=[])
+    p.add_argument("--rtmp")
+    p.add_argument("--rtmp-gid", type=int)
     p.add_argument("--host-mntns", type=int, default=0)
     p.add_argument("--uid", type=int)
     p.add_argument("--drop-caps", action="store_true")
+    p.add_argument("--cgroup", action="append", default=[])
     p.add_argument("--rlimit", action="append", default=[])
+    p.add_argument("--stdout")
+    p.add_argument("--stdout-max", type=int, default=8 << 20)
+    p.add_argument("--stdout-keep")
     p.add_argument("--errfd", type=int, default=2)
     p.add_argument("--cwd", default="/")
     p.add_argument("command", nargs="+")
@@ -208,15 +325,28 @@ def main():
     try:
         if args.loopback:
             loopback_up()
-        if args.private_tmp:
+        if args.hostname:
+            socket.sethostname(args.hostname)
+        if args.root:
             # Mounting here changes the machine itself unless this is a mount namespace of
             # its own: the grader says which one it is in, and that must not be it.
             if os.stat("/proc/self/ns/mnt").st_ino == args.host_mntns:
-                die("--private-tmp outside a mount namespace of its own")
-            tmpfs = private_tmp(args.private_tmp, args.tmp_mb)
-            read_only_root([os.path.realpath(w) for w in args.writable], tmpfs)
+                die("--root outside a mount namespace of its own")
+            pidns = os.getpid() == 1
+            new_root(os.path.realpath(args.root), [os.path.realpath(p) for p in args.ro],
+                     args.tmp_mb, args.rtmp and os.path.realpath(args.rtmp), args.rtmp_gid,
+                     pidns)
     except OSError as e:
         die(str(e))
+    args.stdout_pipe = out = None
+    if args.stdout:
+        try:
+            out = os.open(args.stdout, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW
+                          | os.O_CLOEXEC, 0o600)
+        except OSError as e:
+            die(f"cannot open {args.stdout}: {e.strerror}")
+        r, args.stdout_pipe = os.pipe()
+        os.set_inheritable(r, False)
     libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
     os.write(errfd, b"ready\n")  # the sandbox is up: what fails from here is the command's
 
@@ -234,6 +364,13 @@ def main():
         for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
             signal.signal(sig, signal.SIG_DFL)
         run_child(args)
+    copier = None
+    if out is not None:
+        os.close(args.stdout_pipe)
+        keep = re.compile(args.stdout_keep.encode()) if args.stdout_keep else None
+        copier = threading.Thread(target=relay, args=(r, out, args.stdout_max, keep),
+                                  daemon=True)
+        copier.start()
     status = 0
     while True:
         try:
@@ -244,6 +381,8 @@ def main():
             status = st
             break
     kill_all()
+    if copier is not None:
+        copier.join(10)  # every writer is gone: the pipe is at its end
     os._exit(os.waitstatus_to_exitcode(status) if os.WIFEXITED(status)
              else 128 + os.WTERMSIG(status))
 

@@ -8,12 +8,7 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 
 OUTPUT_MAX = 6000  # characters of diagnostics kept per test
-
-# A port the test harness itself could not get (its own Python sockets: peer.py, proxy.py,
-# the conformance tests) is the machine's fault, not the submission's: "not graded".  The C
-# programs report a bind failure as "bind: Address already in use", which does not match.
-HARNESS_PORT_ERROR = re.compile(r"OSError: \[Errno (98|99)\]")
-
+RESULTS_MAX = 8 << 20  # bytes of a runner's results file read at most
 
 # What XML 1.0 cannot carry at all, even escaped; a program's output may hold any of it.
 XML_BAD = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
@@ -41,8 +36,9 @@ class Part:
     kind: str  # "bats" or "conformance"
     points: float
     tests: list = field(default_factory=list)
-    infra: str = None  # why this part could not be graded
+    infra: str = None  # why this part could not be graded (the grading machine's fault)
     note: str = None  # e.g. "the run took more than 600 s"
+    incomplete: bool = False  # the runner ended before it reported every test
     seconds: float = 0.0
 
     def counted(self):
@@ -69,12 +65,16 @@ class Lab:
     pending: int = 0  # parts still running
 
     def score(self):
-        """Points earned; None when not graded (it counts neither for nor against)."""
-        if self.status == "not_graded":
-            return None
+        """Points earned: 0 unless graded.  A lab "not graded" (the grading machine's fault,
+        proven from the grader's side) counts 0 of its points too, flagged for a regrade,
+        so that no total ever leaves a lab out."""
         if self.status != "graded":
             return 0.0
         return sum(p.score() for p in self.parts)
+
+    @property
+    def regrade(self):
+        return self.status == "not_graded"
 
 
 # --- bats -------------------------------------------------------------------------------
@@ -91,10 +91,20 @@ def bats_names(bats_file, pattern):
     return [n for n in names if not pattern or re.search(pattern, n)]
 
 
+def read_bounded(path, limit=RESULTS_MAX):
+    """The first limit bytes of a runner's results file, as text ("" if there is none)."""
+    try:
+        with open(path, "rb") as f:
+            return f.read(limit).decode("utf-8", "backslashreplace")
+    except OSError:
+        return ""
+
+
 def parse_tap(text):
-    """bats' TAP: (plan or None, {number: Test}).  A number reported twice must pass both
-    times: a program under test that writes forged TAP lines cannot turn a failure into a
-    pass, since bats' own line for that test is there too."""
+    """bats' TAP: (plan or None, {number: Test}).  The grader has bats write it to a file
+    that only bats can write (the programs under test start with every descriptor but 0-2
+    closed, fd 3 included), so every line is bats' own; still, a number reported twice must
+    pass both times, and a line past the plan counts for nothing."""
     plan, tests, current = None, {}, None
     for line in text.splitlines():
         m = re.match(r"^1\.\.(\d+)$", line)
@@ -102,14 +112,18 @@ def parse_tap(text):
             plan = int(m.group(1))
             continue
         m = re.match(r"^(not )?ok (\d+) (.*)$", line)
-        if m:
+        if m and plan is not None:
             ok, num, name = not m.group(1), int(m.group(2)), m.group(3)
+            if not 1 <= num <= plan:
+                current = None
+                continue
             skipped = False
             s = re.match(r"^(.*?) # skip\b", name)
             if s:
                 name, skipped = s.group(1), True
             if num in tests:
                 tests[num].passed = tests[num].passed and ok
+                tests[num].skipped = tests[num].skipped and skipped
             else:
                 tests[num] = Test(name, ok, skipped=skipped)
             current = tests[num] if not ok else None
@@ -119,107 +133,111 @@ def parse_tap(text):
     return plan, tests
 
 
-def score_bats(part, result, names, timeout):
-    """Fill part from a bats run's Result."""
+def score_bats(part, result, tap, names, timeout):
+    """Fill part from a bats run's Result and the TAP bats wrote.  Not graded only when
+    bats never started its tests (it prints its plan before it runs the first: without
+    one, nothing of the submission had run); a run that ended early is graded, the tests
+    it did not report failing (part.incomplete: the grader then checks its runner)."""
     part.seconds = result.seconds
     if result.infra:
         part.infra = result.infra
         return
-    plan, tests = parse_tap(result.output)
+    plan, tests = parse_tap(tap)
     if plan is None:
         part.infra = (f"bats did not start its tests (status {result.status})"
                       + (" within the time limit" if result.timed_out else "") + ":\n"
                       + clip(result.output.strip()[-3000:], 3000))
         return
-    if not result.timed_out and sorted(tests) != list(range(1, plan + 1)):
-        part.infra = (f"bats stopped after {len(tests)} of {plan} tests (status "
-                      f"{result.status}): the test runner crashed\n"
-                      + clip(result.output.strip()[-3000:], 3000))
-        return
+    if len(names) != plan:
+        names = []
     for num in range(1, plan + 1):
         t = tests.get(num)
-        if t is None:  # the run's time ran out first
-            name = names[num - 1] if num - 1 < len(names) and len(names) == plan else f"test {num}"
-            t = Test(name, False, f"not run: the bats run took more than {timeout:g} s\n")
+        if t is None:
+            name = names[num - 1] if names else f"test {num}"
+            why = (f"not run: the bats run took more than {timeout:g} s\n" if result.timed_out
+                   else f"not reported: the bats run ended (status {result.status}) before "
+                        f"this test's result\n")
+            t = Test(name, False, why)
         part.tests.append(t)
+    reported = len(tests)
     if result.timed_out:
         part.note = f"the bats run took more than {timeout:g} s; the tests it did not reach score 0"
-    for t in part.tests:
-        if not t.passed and HARNESS_PORT_ERROR.search(t.output):
-            part.infra = f"the test harness could not get a port in '{t.name}':\n{t.output}"
+    elif reported < plan:
+        part.incomplete = True
+        part.note = (f"the bats run ended (status {result.status}) after {reported} of {plan} "
+                     f"tests; the tests it did not report score 0")
 
 
 # --- pytest -----------------------------------------------------------------------------
 
-def parse_junit(path):
-    """pytest's JUnit XML: [Test], or None if there is none to read."""
-    try:
-        root = ET.parse(path).getroot()
-    except (OSError, ET.ParseError):
-        return None
-    tests = []
-    for case in root.iter("testcase"):
-        t = Test(case.get("name", "?"), True, seconds=float(case.get("time") or 0))
-        for child in case:
-            if child.tag in ("failure", "error"):
-                t.passed = False
-                what = "error" if child.tag == "error" else "failed"
-                t.output += f"[{what}] {child.get('message', '')}\n{child.text or ''}\n"
-            elif child.tag == "skipped":
-                t.skipped = True
-                t.output += f"[skipped] {child.get('message', '')}\n"
-        t.output = clip(t.output)
-        tests.append(t)
-    return tests
+def read_log(path):
+    """The records harness/grader/pytest_grade_log.py wrote, in order (JSON lines)."""
+    records = []
+    for line in read_bounded(path).splitlines():
+        try:
+            rec = json.loads(line)
+        except ValueError:
+            continue  # the last line, cut short by a runner that was killed
+        if isinstance(rec, dict):
+            records.append(rec)
+    return records
 
 
-VERBOSE = re.compile(r"^\S+::(\S+(?:\[.*?\])?) (PASSED|FAILED|ERROR|SKIPPED|XFAIL|XPASS)\b")
-
-
-def score_pytest(part, result, junit, timeout):
+def score_pytest(part, result, records, timeout):
+    """Fill part from a conformance run's Result and its log (pytest_grade_log's records:
+    the tests pytest collected, then each one's reports).  Not graded only when pytest
+    collected nothing: collection runs none of the submission's programs."""
     part.seconds = result.seconds
     if result.infra:
         part.infra = result.infra
         return
-    tests = None if result.timed_out else parse_junit(junit)
-    if tests is None and not result.timed_out:
-        part.infra = (f"pytest ended (status {result.status}) without a report: the test runner "
-                      f"crashed\n" + clip(result.output.strip()[-3000:], 3000))
-        return
-    if result.status in (2, 3, 4, 5):
-        # Interrupted or collection errors, internal error, usage error, nothing collected:
-        # the conformance suite could not run, whatever the submission does.
-        why = {2: "was interrupted (collection errors?)", 3: "hit an internal error",
-               4: "was called wrongly", 5: "collected no tests (conformance_filter?)"}
-        part.infra = (f"pytest {why[result.status]}\n"
+    collected = next((r["collected"] for r in records if "collected" in r), None)
+    if collected is None:
+        part.infra = (f"pytest ended (status {result.status}) before it had collected its "
+                      f"tests" + (" within the time limit" if result.timed_out else "") + ":\n"
                       + clip(result.output.strip()[-3000:], 3000))
         return
-    if tests is None:
-        # Out of time: no XML.  What pytest -v printed says which tests ended and how.
-        tests, seen = [], {}
-        for line in result.output.splitlines():
-            m = VERBOSE.match(line)
-            if m:
-                t = seen.get(m.group(1))
-                if t is None:
-                    t = seen[m.group(1)] = Test(m.group(1), True)
-                    tests.append(t)
-                if m.group(2) in ("FAILED", "ERROR"):
-                    t.passed = False
-                    t.output = "failed (details lost: the run was stopped)\n"
-                elif m.group(2) == "SKIPPED":
-                    t.skipped = True
-        m = re.search(r"^collected (\d+) items?(?: / (\d+) deselected)?", result.output, re.M)
-        total = int(m.group(1)) - int(m.group(2) or 0) if m else len(tests)
-        for i in range(len(tests), total):
-            tests.append(Test(f"test {i + 1} (not reached)", False,
-                              f"not run: the conformance run took more than {timeout:g} s\n"))
+    if not collected:
+        part.infra = ("pytest collected no tests (is conformance_filter right?)\n"
+                      + clip(result.output.strip()[-3000:], 3000))
+        return
+    by_id = {}
+    for rec in records:
+        if "nodeid" in rec and "when" in rec:
+            by_id.setdefault(rec["nodeid"], []).append(rec)
+    reported = 0
+    for item in collected:
+        recs = by_id.get(item.get("nodeid"), [])
+        name = str(item.get("name") or item.get("nodeid"))
+        t = Test(name, True, seconds=sum(float(r.get("duration") or 0) for r in recs))
+        done = any(r["when"] == "call" or r.get("outcome") != "passed" for r in recs)
+        if not done:
+            t.passed = False
+            t.output = (f"not run: the conformance run took more than {timeout:g} s\n"
+                        if result.timed_out else
+                        f"not reported: the conformance run ended (status {result.status}) "
+                        f"before this test's result\n")
+        else:
+            reported += 1
+        for r in recs:
+            if r.get("outcome") == "failed":
+                t.passed = False
+                what = "failed" if r["when"] == "call" else "error"
+                t.output += f"[{what}] {r.get('message', '')}\n{r.get('text', '')}\n"
+            elif r.get("outcome") == "skipped" and r["when"] in ("setup", "call"):
+                t.skipped = True
+                t.output += f"[skipped] {r.get('message', '')}\n"
+        if t.skipped and not t.passed:
+            t.skipped = False  # skipped and failed (in teardown): failed
+        t.output = clip(t.output)
+        part.tests.append(t)
+    if result.timed_out:
         part.note = (f"the conformance run took more than {timeout:g} s; the tests it did not "
                      f"finish score 0")
-    part.tests = tests
-    for t in tests:
-        if not t.passed and HARNESS_PORT_ERROR.search(t.output):
-            part.infra = f"the test harness could not get a port in '{t.name}':\n{t.output}"
+    elif reported < len(collected):
+        part.incomplete = True
+        part.note = (f"the conformance run ended (status {result.status}) after {reported} of "
+                     f"{len(collected)} tests; the tests it did not report score 0")
 
 
 # --- outputs ----------------------------------------------------------------------------
@@ -229,9 +247,8 @@ def fmt(x):
 
 
 def totals(labs):
-    """(score, max_score) over the labs that were graded."""
-    graded = [lab for lab in labs if lab.score() is not None]
-    return sum(lab.score() for lab in graded), sum(lab.points for lab in graded)
+    """(score, max_score) over every lab: one not graded counts 0 of its points."""
+    return sum(lab.score() for lab in labs), sum(lab.points for lab in labs)
 
 
 def lab_summary(lab):
@@ -242,7 +259,7 @@ def lab_summary(lab):
     if lab.status == "rejected":
         return "submission rejected"
     if lab.status == "not_graded":
-        return "NOT GRADED: infrastructure error"
+        return "NOT GRADED: infrastructure error, counts 0: REGRADE"
     bits = []
     for p in lab.parts:
         c = p.counted()
@@ -255,10 +272,10 @@ def summary(sub):
     lines = [f"Submission: {sub.name}", f"Score: {fmt(score)} / {fmt(max_score)}"]
     if sub.rejected:
         lines.append(f"REJECTED: {sub.rejected}")
-    bad = [lab.name for lab in sub.labs if lab.status == "not_graded"]
+    bad = [lab.name for lab in sub.labs if lab.regrade]
     if bad:
-        lines.append(f"NOT GRADED (infrastructure error, not counted; ask your instructor): "
-                     f"{', '.join(bad)}")
+        lines.append(f"REGRADE: not graded because of the grading machine (an infrastructure "
+                     f"error, not your code), counted 0 until regraded: {', '.join(bad)}")
     lines.append("")
     for lab in sub.labs:
         lines.append(f"  {lab.name:<22} {fmt(lab.score()):>6} / {fmt(lab.points):<5} "
@@ -308,10 +325,10 @@ def gradescope(sub, rubric, isolation, seconds):
             entry(f"{lab.name}: build", 0, lab.points,
                   "Does not compile. The compiler says:\n\n" + lab.build_output, "failed")
         elif lab.status == "not_graded":
-            entry(f"{lab.name}: NOT GRADED (infrastructure error)", 0, 0,
-                  "This lab could not be graded because of a problem with the grader, not with "
-                  "your code; it does not count. Please tell your instructor.\n\n"
-                  + clip(lab_details(lab), 20000), "failed")
+            entry(f"{lab.name}: NOT GRADED (infrastructure error): REGRADE", 0, lab.points,
+                  "This lab could not be graded because of a problem with the grading "
+                  "machine, not with your code. It counts 0 until it is regraded: please tell "
+                  "your instructor.\n\n" + clip(lab_details(lab), 20000), "failed")
         else:
             for p in lab.parts:
                 each = p.each()
@@ -328,9 +345,10 @@ def gradescope(sub, rubric, isolation, seconds):
         "test_output_format": "text",
         "tests": tests,
         "extra_data": {"labs": {lab.name: {"status": lab.status, "score": lab.score(),
-                                           "max_score": lab.points,
+                                           "max_score": lab.points, "regrade": lab.regrade,
                                            "seconds": round(lab.seconds, 1)}
                                 for lab in sub.labs},
+                       "regrade": [lab.name for lab in sub.labs if lab.regrade],
                        "rejected": sub.rejected, "sandbox": isolation},
     }
 
@@ -397,12 +415,10 @@ def write_gradebook(subs, labs, path):
         w.writerow(["submission", *labs, "total", "max_score", "status"])
         for sub in subs:
             by_name = {lab.name: lab for lab in sub.labs}
-            cells = []
-            for name in labs:
-                s = by_name[name].score()
-                cells.append("not graded" if s is None else fmt(s))
+            cells = [fmt(by_name[name].score()) for name in labs]
             score, max_score = totals(sub.labs)
-            bad = [lab.name for lab in sub.labs if lab.status == "not_graded"]
+            bad = [lab.name for lab in sub.labs if lab.regrade]
             status = ("rejected: " + sub.rejected if sub.rejected
-                      else "incomplete: not graded: " + " ".join(bad) if bad else "ok")
+                      else "REGRADE: not graded (infrastructure error), counted 0: "
+                      + " ".join(bad) if bad else "ok")
             w.writerow([sub.name, *cells, fmt(score), fmt(max_score), status])

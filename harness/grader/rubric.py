@@ -10,7 +10,8 @@ GRADE_KEYS = {"deadline": (float, 10), "examples": (int, 10), "timeout": (float,
               "build_timeout": (float, 120), "visibility": (str, "visible")}
 LIMIT_KEYS = {"cpu_seconds": (int, 300), "memory_mb": (int, 2048), "build_memory_mb": (int, 1024),
               "runner_memory_mb": (int, 8192), "processes": (int, 512),
-              "file_size_mb": (int, 4), "open_files": (int, 1024), "tmp_mb": (int, 256)}
+              "file_size_mb": (int, 4), "open_files": (int, 1024), "tmp_mb": (int, 256),
+              "total_memory_mb": (int, 1024)}
 LAB_KEYS = {"points": (float, 10), "bats": (float, 50), "conformance": (float, 50),
             "bats_filter": (str, ""), "conformance_filter": (str, "")}
 

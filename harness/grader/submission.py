@@ -3,12 +3,18 @@
 A submission is laid out like labs/: one NN-topic/ directory per lab, holding the .c and .h
 files either in NN-topic/starter/ or directly; possibly wrapped in one top-level directory.
 Archives (.tar.gz, .tgz, .tar, .zip) are hostile input: a member with an absolute path, a
-`..`, a link or a device rejects the whole archive, and so do too many members or bytes.
+`..`, a link or a device rejects the whole archive, and so do too many members or bytes, a
+name too long, or an extended (pax, GNU long name) header too large; only the .c and .h
+files are written out.  harness/grade runs unpack() in a process of its own, as an
+unprivileged user under rlimits (`python3 submission.py unpack NAME DEST < ARCHIVE`), so
+that whatever an archive makes Python's tarfile or zipfile do costs the grader nothing.
+Every reason for a rejection is one line of bounded length.
 """
 import os
 import re
 import shutil
 import stat
+import sys
 import tarfile
 import zipfile
 
@@ -16,12 +22,31 @@ MAX_MEMBERS = 2000  # files and directories in an archive
 MAX_BYTES = 50 << 20  # all of an archive's files, uncompressed
 MAX_SOURCE = 1 << 20  # one .c or .h file
 MAX_SOURCES = 200  # .c and .h files of one lab
+MAX_NAME = 1024  # bytes of a member's path
+MAX_PART = 255  # bytes of one component of it
+MAX_HEADER = 64 << 10  # bytes of one pax or GNU long-name header
+MAX_HEADERS = 1 << 20  # bytes of all of them
+REJECTED_STATUS = 3  # the unpacking process's exit status for a rejected archive
 ARCHIVES = (".tar.gz", ".tgz", ".tar", ".zip")
 SOURCE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.+-]*\.[ch]$")
 
 
 class Rejected(Exception):
-    """The submission cannot be graded safely; the message says why."""
+    """The submission cannot be graded safely; the message (one line) says why."""
+
+    def __init__(self, message):
+        super().__init__(one_line(message))
+
+
+def one_line(text, limit=300):
+    """text on one line, at most limit characters: a reason that cannot flood a report."""
+    text = " ".join(str(text).split())
+    return text if len(text) <= limit else text[:limit - 5] + " [...]"
+
+
+def _shown(name):
+    """A member's name for a message: quoted, and short."""
+    return repr(name if len(name) <= 80 else name[:80] + "...")
 
 
 def name_of(path):
@@ -40,13 +65,41 @@ def is_archive(path):
 
 def _safe_member(name):
     """The member's path as a list of parts, or Rejected if it could land outside."""
+    if len(os.fsencode(name)) > MAX_NAME:
+        raise Rejected(f"archive member with a name longer than {MAX_NAME} bytes: {_shown(name)}")
     name = name.replace("\\", "/")
     if name.startswith("/") or re.match(r"^[A-Za-z]:", name):
-        raise Rejected(f"archive member with an absolute path: {name!r}")
+        raise Rejected(f"archive member with an absolute path: {_shown(name)}")
     parts = [p for p in name.split("/") if p not in ("", ".")]
     if ".." in parts:
-        raise Rejected(f"archive member with '..' in its path: {name!r}")
+        raise Rejected(f"archive member with '..' in its path: {_shown(name)}")
+    if any(len(os.fsencode(p)) > MAX_PART for p in parts):
+        raise Rejected(f"archive member with a name part longer than {MAX_PART} bytes: "
+                       f"{_shown(name)}")
     return parts
+
+
+def _wanted(parts):
+    """Whether a member is written out: only what could be a source (.c, .h)."""
+    return bool(parts) and parts[-1].endswith((".c", ".h"))
+
+
+class _BoundedInfo(tarfile.TarInfo):
+    """tarfile reads a pax or GNU long-name header's data whole into memory before anything
+    else: refuse one larger than MAX_HEADER (a 1 MB .tar.gz can announce gigabytes)."""
+
+    def _proc_member(self, tf):
+        if self.type in (tarfile.XHDTYPE, tarfile.XGLTYPE, tarfile.SOLARIS_XHDTYPE,
+                         tarfile.GNUTYPE_LONGNAME, tarfile.GNUTYPE_LONGLINK):
+            if self.size > MAX_HEADER:
+                raise Rejected(f"archive with an extended header of {self.size} bytes "
+                               f"(at most {MAX_HEADER >> 10} KiB)")
+            total = getattr(tf, "_grade_headers", 0) + self.size
+            if total > MAX_HEADERS:
+                raise Rejected(f"archive with more than {MAX_HEADERS >> 20} MiB of extended "
+                               f"headers")
+            tf._grade_headers = total
+        return super()._proc_member(tf)
 
 
 def _write(dest, parts, src, size):
@@ -63,14 +116,16 @@ def _write(dest, parts, src, size):
             out.write(chunk)
             left -= len(chunk)
         if src.read(1):  # more than the header said
-            raise Rejected(f"archive member {'/'.join(parts)!r} is larger than it claims")
+            raise Rejected(f"archive member {_shown('/'.join(parts))} is larger than it claims")
 
 
-def unpack(archive, dest):
-    """Unpack archive into the empty directory dest; Rejected if any member is unsafe."""
+def unpack(archive, dest, name=None):
+    """Unpack archive (a path, or a seekable binary file whose archive name is name) into
+    the empty directory dest: its .c and .h files; Rejected if any member is unsafe."""
     total = 0
+    name = name or archive
     try:
-        if archive.endswith(".zip"):
+        if name.endswith(".zip"):
             with zipfile.ZipFile(archive) as z:
                 infos = z.infolist()
                 if len(infos) > MAX_MEMBERS:
@@ -80,16 +135,20 @@ def unpack(archive, dest):
                     # Unix zips keep the file type in the high bits (many tools leave it 0).
                     kind = stat.S_IFMT(info.external_attr >> 16)
                     if kind and kind not in (stat.S_IFREG, stat.S_IFDIR):
-                        raise Rejected(f"archive member is a link or device: {info.filename!r}")
+                        raise Rejected(f"archive member is a link or device: "
+                                       f"{_shown(info.filename)}")
                     if info.is_dir() or not parts:
                         continue
                     total += info.file_size
                     if total > MAX_BYTES:
                         raise Rejected(f"archive holds more than {MAX_BYTES >> 20} MiB")
-                    with z.open(info) as src:
-                        _write(dest, parts, src, info.file_size)
+                    if _wanted(parts):
+                        with z.open(info) as src:
+                            _write(dest, parts, src, info.file_size)
         else:
-            with tarfile.open(archive, "r:*") as t:
+            opened = (tarfile.open(archive, "r:*", tarinfo=_BoundedInfo) if isinstance(archive, str)
+                      else tarfile.open(fileobj=archive, mode="r:*", tarinfo=_BoundedInfo))
+            with opened as t:
                 for count, m in enumerate(t, 1):  # streamed: a huge member list stops early
                     if count > MAX_MEMBERS:
                         raise Rejected(f"archive has more than {MAX_MEMBERS} members")
@@ -97,13 +156,18 @@ def unpack(archive, dest):
                     if m.isdir() or (not parts and not m.isfile()):
                         continue
                     if not m.isfile():
-                        raise Rejected(f"archive member is a link or device: {m.name!r}")
+                        raise Rejected(f"archive member is a link or device: {_shown(m.name)}")
                     total += m.size
                     if total > MAX_BYTES:
                         raise Rejected(f"archive holds more than {MAX_BYTES >> 20} MiB")
-                    _write(dest, parts, t.extractfile(m), m.size)
-    except (tarfile.TarError, zipfile.BadZipFile, EOFError, OSError, ValueError) as e:
-        raise Rejected(f"cannot unpack {os.path.basename(archive)}: {e}")
+                    if _wanted(parts):
+                        _write(dest, parts, t.extractfile(m), m.size)
+    except (tarfile.TarError, zipfile.BadZipFile, EOFError, OSError, ValueError,
+            UnicodeError) as e:
+        raise Rejected(f"cannot unpack {os.path.basename(name)}: {e}")
+    except MemoryError:
+        raise Rejected(f"cannot unpack {os.path.basename(name)}: it needs more memory than "
+                       f"the grader allows")
 
 
 def _lab_dirs(d, labs):
@@ -184,3 +248,23 @@ def merge(starter, submitted, dest):
             if os.path.exists(target):
                 os.unlink(target)
             _write(dest, [name], src, MAX_SOURCE)
+
+
+def main(argv):
+    """python3 submission.py unpack NAME DEST < ARCHIVE: unpack the archive on stdin (named
+    NAME, which says its kind) into DEST; exit 0, or REJECTED_STATUS with the reason on
+    stdout (one line)."""
+    if len(argv) != 4 or argv[1] != "unpack":
+        sys.stderr.write("usage: submission.py unpack NAME DEST < ARCHIVE\n")
+        return 2
+    try:
+        with os.fdopen(0, "rb", closefd=False) as archive:
+            unpack(archive, argv[3], argv[2])
+    except Rejected as e:
+        print(e, flush=True)
+        return REJECTED_STATUS
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

@@ -11,7 +11,9 @@ test`).  The grader runs start together at the beginning (they spend much of the
 waiting on deadlines) and each test waits for the one it checks.
 
 Every run must score as expected, write valid Gradescope, JUnit and CSV files, exit with
-the right status, and leave nothing behind: no process, no file, no listening port.
+the right status, and leave nothing behind: no process, no file, no listening port.  The
+attacks of the audit of the grader (forged verdicts, reading the course, getting a lab
+excluded, leaving things behind, hostile archives) are test_grade_hostile.py's.
 """
 import csv
 import io
@@ -293,7 +295,7 @@ def test_main_batch_scores(runs):
         "alice": lab01("compile_error", 0.0), "bob": lab01("compile_error", 0.0),
         "mallory": {lab: ("rejected", 0.0) for lab in LABS},
     }, LABS)
-    assert docs["solutions"]["score"] == docs["solutions"]["max_score"] == 60
+    assert docs["solutions"]["score"] == docs["solutions"]["max_score"] == 10 * len(LABS)
     sandbox_line = docs["solutions"]["extra_data"]["sandbox"]
     if IS_ROOT:
         assert "network namespace" in sandbox_line and "PID namespace" in sandbox_line
@@ -329,14 +331,21 @@ def test_which_tests_fail_and_why(runs):
     assert rows["solutions"][-1] == "ok"
 
 
-def test_infrastructure_error_is_not_graded_not_zero(runs):
+def test_infrastructure_error_counts_zero_flagged_for_a_regrade(runs):
+    """A lab the grading machine could not grade (here: no bats libraries, which the grader's
+    own check of its runner finds) counts 0 of its points, flagged REGRADE, locally and on
+    Gradescope, rather than leaving the total."""
     docs = check_run(runs["infra"], {"compile-error": lab01("compile_error", 0.0),
-                                     "crash": lab01("not_graded", None)}, ["01-tcp"], status=1)
+                                     "crash": lab01("not_graded", 0.0)}, ["01-tcp"], status=1)
     crash = docs["crash"]
-    assert crash["score"] == crash["max_score"] == 0  # counts neither for nor against
-    assert "NOT GRADED" in crash["output"]
-    assert "NOT GRADED (infrastructure error)" in crash["tests"][0]["name"]
-    assert "not graded" in runs["infra"].output.lower()
+    assert crash["score"] == 0 and crash["max_score"] == 10  # counted, not left out
+    assert "REGRADE" in crash["output"] and "NOT GRADED" in crash["output"]
+    assert crash["tests"][0]["name"] == "01-tcp: NOT GRADED (infrastructure error): REGRADE"
+    assert crash["tests"][0]["max_score"] == 10
+    assert crash["extra_data"]["regrade"] == ["01-tcp"]
+    rows = {row[0]: row for row in runs["infra"].gradebook()}
+    assert rows["crash"][1] == "0" and rows["crash"][-1].startswith("REGRADE")
+    assert "not graded" in runs["infra"].output.lower() and "(REGRADE)" in runs["infra"].output
 
 
 def test_without_namespaces(runs):
@@ -546,53 +555,90 @@ def result(output, status=1, timed_out=False, infra=None):
     return sandbox.Result(status, output, timed_out, 1.0, infra)
 
 
-def test_tap_truncated_is_an_infrastructure_error():
-    part = results.Part("bats", 5)
-    results.score_bats(part, result("1..3\nok 1 a\nnot ok 2 b\n"), ["a", "b", "c"], 60)
-    assert part.infra and "crashed" in part.infra
+def test_tap_cut_short_is_graded_the_tests_not_reported_failing():
+    """bats ended after its plan (the submission's programs had run): graded, not "not
+    graded"; the grader then checks its runner (part.incomplete) before it believes that."""
+    part = results.Part("bats", 6)
+    results.score_bats(part, result("1..3\nok 1 a\nnot ok 2 b\n", 137), "1..3\nok 1 a\nnot ok 2 b\n",
+                       ["a", "b", "c"], 60)
+    assert not part.infra and part.incomplete
+    assert [(t.name, t.passed) for t in part.tests] == [("a", True), ("b", False), ("c", False)]
+    assert "status 137" in part.tests[2].output and part.score() == pytest.approx(2)
+
+
+def test_no_tap_plan_is_an_infrastructure_error():
+    # bats writes its plan before the first test: without one, nothing of the submission ran.
+    part = results.Part("bats", 6)
+    results.score_bats(part, result("bats: cannot load bats-support", 1), "", ["a"], 60)
+    assert part.infra and not part.tests
 
 
 def test_tap_out_of_time_fails_the_tests_not_reached():
     part = results.Part("bats", 6)
-    results.score_bats(part, result("1..3\nok 1 a\n", None, True), ["a", "b", "c"], 60)
+    results.score_bats(part, result("", None, True), "1..3\nok 1 a\n", ["a", "b", "c"], 60)
     assert not part.infra and [t.name for t in part.tests] == ["a", "b", "c"]
     assert part.score() == pytest.approx(2) and "60 s" in part.tests[2].output
 
 
 def test_forged_tap_lines_do_not_pass_a_test():
-    # A program under test that writes "ok 2" where bats writes its TAP: bats' own
-    # "not ok 2" is there too, and wins.
+    # Were a line forged in bats' TAP (the programs cannot: they start without fd 3, and the
+    # TAP goes to a file of the grader's), a number reported twice must pass both times, a
+    # skip must be bats' own both times, and numbers past the plan count for nothing.
+    part = results.Part("bats", 3)
+    tap = ("1..3\nok 1 a\nok 2 b\nnot ok 2 b\n# why\nok 3 forged # skip\nnot ok 3 c\n"
+           "ok 4 forged\n")
+    results.score_bats(part, result(""), tap, ["a", "b", "c"], 60)
+    assert [(t.passed, t.skipped) for t in part.tests] == [(True, False), (False, False),
+                                                          (False, False)]
+    assert part.score() == pytest.approx(1)
+
+
+def test_printed_port_trouble_is_not_an_infrastructure_error():
+    # What a program prints never makes a lab "not graded" (the audit's fake EADDRINUSE).
     part = results.Part("bats", 2)
-    results.score_bats(part, result("1..2\nok 1 a\nok 2 b\nnot ok 2 b\n# why\n"), [], 60)
-    assert [t.passed for t in part.tests] == [True, False]
+    tap = ("1..1\nnot ok 1 a\n# Traceback (most recent call last):\n"
+           "# OSError: [Errno 98] Address already in use\n")
+    results.score_bats(part, result(""), tap, ["a"], 60)
+    assert not part.infra and part.score() == 0 and len(part.tests) == 1
 
 
-def test_harness_port_trouble_is_an_infrastructure_error():
-    part = results.Part("bats", 2)
-    tap = "1..1\nnot ok 1 a\n# Traceback (most recent call last):\n# OSError: [Errno 98] Address already in use\n"
-    results.score_bats(part, result(tap), [], 60)
-    assert "port" in part.infra
+def log(*names, done=()):
+    """pytest_grade_log records: collected names, and the call report of those done
+    ({name: outcome})."""
+    recs = [{"collected": [{"nodeid": f"t.py::{n}", "name": n} for n in names]}]
+    for n, outcome in dict(done).items():
+        recs.append({"nodeid": f"t.py::{n}", "when": "setup", "outcome": "passed"})
+        recs.append({"nodeid": f"t.py::{n}", "when": "call", "outcome": outcome,
+                     "message": "boom" if outcome == "failed" else "", "text": "E boom"})
+    return recs
 
 
-def test_pytest_that_could_not_run_is_an_infrastructure_error(tmp_path):
-    for status in (2, 3, 4, 5):
+def test_pytest_that_collected_nothing_is_an_infrastructure_error():
+    # Collection runs none of the submission's programs: no collection is the machine's.
+    for records in ([], [{"collected": []}]):
         part = results.Part("conformance", 5)
-        (tmp_path / "j.xml").write_text('<testsuites><testsuite/></testsuites>')
-        results.score_pytest(part, result("boom", status), str(tmp_path / "j.xml"), 60)
-        assert part.infra, status
-    part = results.Part("conformance", 5)
-    results.score_pytest(part, result("boom", 1), str(tmp_path / "none.xml"), 60)
-    assert "crashed" in part.infra
+        results.score_pytest(part, result("boom", 2), records, 60)
+        assert part.infra, records
+
+
+def test_pytest_killed_is_graded_the_tests_not_reported_failing():
+    # The audit's lab 05 starter: pytest killed (137) during a test: graded, not "not graded".
+    part = results.Part("conformance", 4)
+    results.score_pytest(part, result("", 137), log("test_a", "test_b", done={"test_a": "passed"}),
+                         60)
+    assert not part.infra and part.incomplete
+    assert [(t.name, t.passed) for t in part.tests] == [("test_a", True), ("test_b", False)]
+    assert "status 137" in part.tests[1].output
 
 
 def test_pytest_out_of_time_counts_what_finished():
-    out = ("collected 7 items / 3 deselected / 4 selected\n"
-           "t.py::test_a PASSED [ 25%]\nt.py::test_b[x] FAILED [ 50%]\n")
     part = results.Part("conformance", 4)
-    results.score_pytest(part, result(out, None, True), "/nonexistent", 60)
+    records = log("test_a", "test_b[x]", "test_c", "test_d",
+                  done={"test_a": "passed", "test_b[x]": "failed"})
+    results.score_pytest(part, result("test_c PASSED (forged)", None, True), records, 60)
     assert [(t.name, t.passed) for t in part.tests] == [
-        ("test_a", True), ("test_b[x]", False), ("test 3 (not reached)", False),
-        ("test 4 (not reached)", False)]
+        ("test_a", True), ("test_b[x]", False), ("test_c", False), ("test_d", False)]
+    assert "boom" in part.tests[1].output and "60 s" in part.tests[2].output
 
 
 def test_capture_keeps_result_lines_past_its_cap():
