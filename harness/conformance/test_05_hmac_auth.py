@@ -76,7 +76,9 @@ def answer_in_two_parts(port, key=DEMO_KEY, digest="md5"):
     with socket.create_connection(("127.0.0.1", port), timeout=DEADLINE) as s:
         challenge = b""
         while len(challenge) < 32:
-            challenge += s.recv(32 - len(challenge))
+            part = s.recv(32 - len(challenge))
+            assert part, f"the server closed after {len(challenge)} of the challenge's 32 bytes"
+            challenge += part
         answer = hmac.new(key, challenge, digest).digest()
         s.sendall(answer[:8])
         s.settimeout(0.5)
