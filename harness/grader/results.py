@@ -331,8 +331,13 @@ def gradescope(sub, rubric, isolation, seconds):
                   "your instructor.\n\n" + clip(lab_details(lab), 20000), "failed")
         else:
             for p in lab.parts:
-                each = p.each()
-                for t in p.counted():
+                counted = p.counted()
+                # Each test's share in units of 0.0001, the remainder spread over the first
+                # ones: the shares add up to the part's points exactly, as printed.
+                total = round(p.points * 10000)
+                base, extra = divmod(total, len(counted)) if counted else (0, 0)
+                for i, t in enumerate(counted):
+                    each = (base + (i < extra)) / 10000
                     entry(f"{lab.name} {p.kind}: {t.name}", each if t.passed else 0, each,
                           "" if t.passed else t.output, "passed" if t.passed else "failed")
     score, max_score = totals(sub.labs)
