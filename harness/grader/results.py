@@ -44,12 +44,15 @@ class Part:
     def counted(self):
         return [t for t in self.tests if not t.skipped]
 
-    def each(self):
+    def shares(self):
+        """Each counted test's points, in units of 0.0001 with the remainder spread over the
+        first ones: they add up to the part's points exactly, as results.json prints them."""
         n = len(self.counted())
-        return self.points / n if n else 0.0
+        base, extra = divmod(round(self.points * 10000), n) if n else (0, 0)
+        return [(base + (i < extra)) / 10000 for i in range(n)]
 
     def score(self):
-        return self.each() * sum(t.passed for t in self.counted())
+        return sum(share for share, t in zip(self.shares(), self.counted()) if t.passed)
 
 
 @dataclass
@@ -331,13 +334,7 @@ def gradescope(sub, rubric, isolation, seconds):
                   "your instructor.\n\n" + clip(lab_details(lab), 20000), "failed")
         else:
             for p in lab.parts:
-                counted = p.counted()
-                # Each test's share in units of 0.0001, the remainder spread over the first
-                # ones: the shares add up to the part's points exactly, as printed.
-                total = round(p.points * 10000)
-                base, extra = divmod(total, len(counted)) if counted else (0, 0)
-                for i, t in enumerate(counted):
-                    each = (base + (i < extra)) / 10000
+                for each, t in zip(p.shares(), p.counted()):
                     entry(f"{lab.name} {p.kind}: {t.name}", each if t.passed else 0, each,
                           "" if t.passed else t.output, "passed" if t.passed else "failed")
     score, max_score = totals(sub.labs)
