@@ -17,6 +17,27 @@
 # differ in hex and text from the first differing offset.  LAB_IMPL_DESC, if set, is the
 # make arguments that chose the programs under test (e.g. "IMPL=starter"); without it they
 # are worked out from LAB_BIN.
+#
+# likely TEXT: what the learner most likely got wrong if the test fails from here on, naming
+# the file and the function, e.g.
+#
+#     likely "serve() in server.c reads once per connection: it must loop until recv() returns 0"
+#     run peer connect "$HOST" "$PORT" send:one recv send:two recv
+#     assert_wire "$output" "..."
+#
+# A test may call it before each step that a different mistake would break: each call
+# replaces the one before (`likely` alone forgets it), so a failure prints the cause
+# registered last before the failing line, as "Likely cause: TEXT" after the Intent line.
+# A test that fails with no cause registered names the learner's directory instead ("Your
+# code: labs/NN-topic/starter/").  start_server registers START_CAUSE (set by the .bats
+# file: why a server would not start) when it fails and nothing else is registered.
+# harness/tests/mutants/ proves each cause: a solution with that mistake fails the test,
+# and says so.
+#
+# What each spawned program printed follows, under a label that says whose it is: "the
+# server under test", "the test's stand-in server" (spawn name standin), "the seed's Python
+# server" (ref), "the test's client 'NAME'" (any other peer); and how a program that ended
+# before the test did ended (its exit status, or the signal that killed it).
 
 bats_require_minimum_version 1.5.0
 
@@ -67,12 +88,32 @@ DEADLINE=${LAB_DEADLINE:-10}
 # on failure): a program that floods its stdout must fail its test, not fill the disk.
 OUTPUT_MAX=${LAB_OUTPUT_MAX:-1048576}
 PYTHON=${PYTHON:-python3}
+UNBUFFERED=()
+! command -v stdbuf >/dev/null || UNBUFFERED=(stdbuf -o0)
+HAVE_PGREP=
+! command -v pgrep >/dev/null || HAVE_PGREP=1
 SPAWNED=()
+LIKELY=
+
+# likely [TEXT]: the learner's likely mistake if the test fails from here on (see the top).
+likely() { LIKELY=${1:-}; }
+
+# Bash reports a background job that a signal killed, on stderr at its next command ("lab.bash:
+# line 172: 9088 Killed   setsid "$@" > ..."), in the middle of a test's output, unless the
+# shell traps that signal: it does not report SIGINT, SIGTERM or SIGPIPE, and these are the
+# others a program under test dies of (KILL: teardown's, or a limit's; the rest: a crash).
+# The handler never runs: the shell itself gets none of them.  teardown says, in words, how
+# each program ended.  (Traps are reset in the programs a test starts.)
+trap : KILL SEGV ABRT BUS FPE ILL TRAP SYS XCPU XFSZ
 
 # peer ARGS...: the scriptable test peer (harness/peer.py); see its docstring.
 # -S: the peer needs only the standard library, and site costs ~10 ms of each start.
 PEER=("$PYTHON" -S "$HARNESS/peer.py" --deadline "$DEADLINE")
 peer() { "${PEER[@]}" "$@"; }
+# SILENT_PEER: the peer for a client that stays silent until the server drops it (its
+# --timeout): it waits three deadlines, so that a server that waits for it instead holds
+# everything else the test waits for past its deadline, and fails, every time.
+SILENT_PEER=("${PEER[@]:0:3}" --deadline "$((DEADLINE * 3))")
 
 # client ARGS...: the client under test on 127.0.0.1 (not "localhost", which a bare machine
 # may not resolve), bounded by the deadline.
@@ -82,9 +123,15 @@ client() {
 
 # spawn NAME CMD...: start CMD in the background with stdout and stderr on FIFOs.
 # Sets NAME_PID; the output is read with expect_line and logged to $BATS_TEST_TMPDIR/NAME.*.
+# NAME says whose output it is on failure: server (the server under test), standin (the
+# test's stand-in server), ref (the seed's Python server); a test peer under any other name
+# is "the test's client 'NAME'".
 spawn() {
 	local name=$1 dir=$BATS_TEST_TMPDIR
 	shift
+	local peer=
+	[[ $1 != "${PEER[0]}" || ${3:-} != "${PEER[2]}" ]] || peer=1
+	printf -v "${name}_PEER" %s "$peer"
 	# A name may be spawned again (rm only then: each process a test starts costs ~5 ms).
 	[[ ! -e $dir/$name.out.fifo && ! -e $dir/$name.err.fifo ]] ||
 		rm -f "$dir/$name.out.fifo" "$dir/$name.err.fifo"
@@ -118,8 +165,10 @@ expect_line() {
 			return 1
 		fi
 		printf -v frac %06d $((left % 1000000))
-		IFS= read -r -t "$((left / 1000000)).$frac" -u "${!fdvar}" line
-		rc=$?
+		# || rc=$?: under bats' set -e, a read that fails (the end, the deadline) would end
+		# the test here, before it says why.
+		rc=0
+		IFS= read -r -t "$((left / 1000000)).$frac" -u "${!fdvar}" line || rc=$?
 		# A whole line, or the last one at EOF without its newline (not the partial
 		# line a timeout leaves: the deadline has passed then anyway).
 		if (( rc == 0 )) || { (( rc == 1 )) && [[ -n $line ]]; }; then
@@ -144,13 +193,17 @@ start_server() { start_server_at 127.0.0.1 "$@"; }
 
 # start_server_at ADDRESS [ARGS...]: the same on ADDRESS (::1, ::, 0.0.0.0, localhost).
 # HOST is then the address the server's line shows (for :: that is ::, for localhost
-# 127.0.0.1 or ::1, whichever it bound).
+# 127.0.0.1 or ::1, whichever it bound).  If it fails, and no cause is registered (likely),
+# START_CAUSE is: the .bats file says there why a server would not start.
 start_server_at() {
 	local at=$1
 	shift
 	[[ -x $LAB_BIN/server ]] || { fail "no server program at $LAB_BIN/server (make build?)"; return 1; }
 	spawn server "$LAB_BIN/server" --host "$at" --port 0 "$@"
-	expect_line server err '^listening on ([^ ]+):([0-9]+)$' || return 1
+	expect_line server err '^listening on ([^ ]+):([0-9]+)$' || {
+		[[ -n $LIKELY ]] || likely "${START_CAUSE:-}"
+		return 1
+	}
 	HOST=${BASH_REMATCH[1]}
 	PORT=${BASH_REMATCH[2]}
 	[[ $PORT != 0 ]] || { fail "the listening line shows port 0, not the port the kernel chose"; return 1; }
@@ -178,7 +231,14 @@ finish() {
 		# The pipe reaches EOF when the program exits: reading it to the end is the wait.
 		# Past OUTPUT_MAX bytes head stops reading, and a program still writing gets EPIPE
 		# (or SIGPIPE) instead of being drained for the whole deadline.
-		timeout "$left" head -c "$OUTPUT_MAX" <&"$fd" >>"$BATS_TEST_TMPDIR/$name.std$s" 2>/dev/null 3>&- || :
+		# Unbuffered (stdbuf -o0): when timeout ends head, what it has read is in the file.
+		# (After KILL the end comes at once, unless a daemon it left holds the pipe.)
+		if [[ $sig == KILL ]]; then
+			timeout "$left" head -c "$OUTPUT_MAX" <&"$fd" >>"$BATS_TEST_TMPDIR/$name.std$s" 2>/dev/null 3>&- || :
+		else
+			timeout "$left" "${UNBUFFERED[@]}" head -c "$OUTPUT_MAX" <&"$fd" \
+				>>"$BATS_TEST_TMPDIR/$name.std$s" 2>/dev/null 3>&- || :
+		fi
 		exec {fd}<&-
 	done
 	# What of its process group is still running now (its children, say): LEFTOVER.
@@ -197,21 +257,27 @@ finish() {
 }
 
 # group_members PGID: how many live (not zombie) processes are in process group PGID, in
-# REPLY (not printed: $(...) would cost a process).
+# REPLY.  pgrep finds the group's processes (zombies too) in one process: a loop over
+# /proc/*/stat in bash costs half a second under bats, whose DEBUG trap runs at each
+# command; only the few it finds are read here.
 group_members() {
-	local f stat state pgrp n=0
-	for f in /proc/[0-9]*/stat; do
+	local f stat n=0 files=()
+	if [[ -n $HAVE_PGREP ]]; then
+		for f in $(pgrep -g "$1" 2>/dev/null); do
+			files+=("/proc/$f/stat")
+		done
+	else
+		files=(/proc/[0-9]*/stat)
+	fi
+	for f in "${files[@]}"; do
 		# It may have gone meanwhile.  Not stat=$(<"$f"): under bats' set -e, bash 5.2 ends
 		# the test when that file cannot be opened, || or not.
 		{ read -r stat <"$f"; } 2>/dev/null || continue
 		stat=${stat##*) } # after the command name, which may hold spaces: state ppid pgrp ...
-		state=${stat%% *}
+		[[ ${stat%% *} != Z ]] || continue
 		stat=${stat#* }
 		stat=${stat#* }
-		pgrp=${stat%% *}
-		if [[ $pgrp == "$1" && $state != Z ]]; then
-			n=$((n + 1))
-		fi
+		[[ ${stat%% *} != "$1" ]] || n=$((n + 1))
 	done
 	REPLY=$n
 }
@@ -221,7 +287,11 @@ show_output() {
 	local size
 	size=$(stat -c %s "$1" 2>/dev/null) || return 0
 	head -c 65536 "$1"
-	((size <= 65536)) || printf '\n[... %d more bytes not shown]\n' $((size - 65536))
+	if ((size > 65536)); then
+		printf '\n[... %d more bytes not shown]\n' $((size - 65536))
+	elif [[ -n $(tail -c 1 "$1") ]]; then
+		printf '\n[no newline at the end]\n'
+	fi
 }
 
 # output_of NAME out|err: everything NAME printed so far that a test has read.
@@ -236,7 +306,7 @@ output_of() { cat "$BATS_TEST_TMPDIR/$1.std$2"; }
 # expected ones, with the first differing offset.  CONTEXT (e.g. "--model fork") is added.
 assert_wire() {
 	[[ $1 == "$2" ]] && return 0
-	"$PYTHON" "$HARNESS/wire.py" lines "$2" "$1" ${3+--context "$3"} | fail
+	"$PYTHON" -S "$HARNESS/wire.py" lines "$2" "$1" ${3+--context "$3"} | fail
 }
 
 # assert_bytes EXPECTED_FILE ACTUAL_FILE [WHAT]: the two files hold the same bytes; if not,
@@ -248,7 +318,7 @@ assert_bytes() {
 		fail "assert_bytes: cannot read '$1' or '$2'"
 		return 1
 	fi
-	"$PYTHON" "$HARNESS/wire.py" diff "$1" "$2" ${3+--what "$3"} | fail
+	"$PYTHON" -S "$HARNESS/wire.py" diff "$1" "$2" ${3+--what "$3"} | fail
 }
 
 # --- a failure that teaches --------------------------------------------------------------
@@ -261,6 +331,9 @@ assert_bytes() {
 # which expands $ in FILTER, finds none but the final anchor (which it leaves alone).
 lab_filter_regex() {
 	local name=$1 re='^' c i
+	# In $(...), as it is called, bats' DEBUG trap need not run at each of the loop's
+	# commands (a tenth of a second for a long name).
+	((BASH_SUBSHELL == 0)) || trap - DEBUG
 	for ((i = 0; i < ${#name}; i++)); do
 		c=${name:i:1}
 		case $c in
@@ -294,21 +367,79 @@ lab_reproduce() {
 	fi
 }
 
+# lab_running PID: PID is a live process (not a zombie, not reaped already).
+lab_running() {
+	local stat
+	{ read -r stat <"/proc/$1/stat"; } 2>/dev/null || return 1
+	stat=${stat##*) }
+	[[ ${stat%% *} != Z ]]
+}
+
+# lab_label NAME: whose output spawn's NAME is, in words, into REPLY.
+lab_label() {
+	local peervar=${1}_PEER
+	case $1 in
+	server) REPLY="the server under test" ;;
+	standin) REPLY="the test's stand-in server" ;;
+	ref) REPLY="the seed's Python server" ;;
+	*) if [[ -n ${!peervar:-} ]]; then REPLY="the test's client '$1'"; else REPLY=$1; fi ;;
+	esac
+}
+
+# lab_code_dir: the directory of the learner's code for the programs under test, from the
+# top of the repo, into REPLY (empty if they were built from elsewhere).
+lab_code_dir() {
+	REPLY=
+	if [[ $LAB_BIN =~ /starter/$LAB_NAME/?$ ]]; then
+		REPLY=labs/$LAB_NAME/starter/
+	elif [[ $LAB_BIN =~ /solutions/$LAB_NAME/?$ ]]; then
+		REPLY=solutions/$LAB_NAME/
+	fi
+}
+
 teardown() {
-	local name
+	local name s pidvar endedvar
 	for name in "${SPAWNED[@]}"; do
+		pidvar=${name}_PID
+		# Ended before the test did (crashed, gave up, or exited as it should): say so, for
+		# the server under test, and for any other program that did not exit 0.
+		s=
+		[[ -z ${!pidvar:-} ]] || lab_running "${!pidvar}" || s=ended
 		finish "$name" KILL
+		[[ $s != ended || ($STATUS == 0 && $name != server) ]] || s=$STATUS
+		printf -v "${name}_ENDED" %s "${s#ended}"
 	done
-	# On failure, say what the test wanted and how to run it alone, then show what each
-	# program printed: bats prints this output with the failure (and the board shows it).
+	# On failure, say what the test wanted, its likely cause and how to run it alone, then
+	# show what each program printed: bats prints this output with the failure (and the
+	# board shows it).
 	if [[ -z ${BATS_TEST_COMPLETED:-} ]]; then
 		echo "Intent: $BATS_TEST_DESCRIPTION"
+		if [[ -n $LIKELY ]]; then
+			echo "Likely cause: $LIKELY"
+		elif [[ $LAB_TEST_FILE == labs/* ]]; then
+			lab_code_dir
+			[[ -z $REPLY ]] || echo "Your code: $REPLY"
+		fi
 		echo "Reproduce: $(lab_reproduce)"
 		for name in "${SPAWNED[@]}"; do
+			lab_label "$name"
 			for s in stdout stderr; do
-				echo "--- $name $s ---"
-				show_output "$BATS_TEST_TMPDIR/$name.$s"
+				echo "--- $REPLY: $s ---"
+				if [[ -s $BATS_TEST_TMPDIR/$name.$s ]]; then
+					show_output "$BATS_TEST_TMPDIR/$name.$s"
+				else
+					echo "(nothing)"
+				fi
 			done
+			endedvar=${name}_ENDED
+			s=${!endedvar:-}
+			if [[ -z $s ]]; then
+				:
+			elif ((s > 128)); then
+				echo "--- $REPLY ended during the test, killed by signal $((s - 128)) (SIG$(kill -l "$s")) ---"
+			else
+				echo "--- $REPLY ended during the test, with exit status $s ---"
+			fi
 		done
 	fi
 }

@@ -7,6 +7,9 @@ Client mode runs steps against HOST:PORT, in order:
 
     send:TEXT     send TEXT's bytes (escapes such as \\xff \\n \\x00 are decoded)
     bytes:TEXT    the same, one send() per byte (Nagle off): a stream cut everywhere
+    trickle:TEXT  the same, and after each byte wait until the server has read it (as the
+                  read step does): every recv() of the server's returns exactly one byte
+    bigframe:N    one frame whose payload is a JSON string of N bytes: "aaa...a"
     frame:TEXT    send TEXT's bytes as one frame: 4-byte big-endian length, then the bytes
     recvframe     read one frame; prints  frame b'...'  (or  eof  if the peer closed first)
     challenge     read lesson 05's 32-byte challenge; prints  challenge HEX
@@ -25,6 +28,16 @@ Client mode runs steps against HOST:PORT, in order:
                   receive queue, /proc/net/tcp, is empty); prints  read
     eof           wait for EOF; prints  eof  (or fails if data or the deadline comes first)
     close         close the socket now
+
+Crowd mode connects N clients at once, each sending PREFIX-i (i from 1), and reports each
+one's whole reply, in order:
+
+    peer.py [--deadline S] crowd HOST PORT N PREFIX
+
+It prints  sent N  once all N are connected and have sent (a server stopped with SIGSTOP
+finds them all waiting in its backlog when it goes on), then  reply i b'...'  for each
+client (read until EOF; a reset ends it too), or  reply i none  for a client that got
+neither an answer nor a close before the deadline.  Its exit status is 0 either way.
 
 UDP client mode sends datagrams from one socket and prints the ones that come back:
 
@@ -62,11 +75,15 @@ The same over UDP: it prints  got b'...'  for each of the first N datagrams (def
 answers the first with TEXT (if any) and exits.
 
 Every step's waiting is bounded by --deadline (default: $LAB_DEADLINE or 10 s); running out
-of time is exit 3 with a one-line reason, so a test never hangs.
+of time is exit 3 with a one-line reason, so a test never hangs.  A connection that fails
+(refused, reset, closed under a send) is exit 4 with a one-line reason that names the step:
+never a traceback.
 """
 import codecs
+import errno
 import fcntl
 import os
+import select
 import socket
 import struct
 import sys
@@ -75,8 +92,22 @@ import time
 
 
 def fail(msg, code=3):
+    sys.stdout.flush()
     print(f"peer: {msg}", file=sys.stderr)
     sys.exit(code)
+
+
+def why(e):
+    """An OSError in words, as a learner would look it up: the errno's name and text."""
+    name = errno.errorcode.get(e.errno, "") if e.errno else ""
+    text = e.strerror or str(e) or type(e).__name__
+    hint = {
+        errno.ECONNREFUSED: "nothing listens there (the server is not running, or on another port)",
+        errno.ECONNRESET: "the server reset the connection (it closed with unread data, or died)",
+        errno.EPIPE: "the server had closed the connection",
+        errno.ENOTCONN: "the connection was gone already",
+    }.get(e.errno)
+    return f"{text}{f' ({name})' if name else ''}{f': {hint}' if hint else ''}"
 
 
 def unescape(text):
@@ -110,7 +141,7 @@ class Peer:
             fail("deadline reached waiting for data")
         except ConnectionResetError:
             if not self.tolerate_reset:
-                fail("connection reset by peer")
+                fail("the server reset the connection (it closed with unread data, or died)", 4)
             self.was_reset = True
             return b""
 
@@ -137,7 +168,7 @@ def connect(host, port, deadline):
     try:
         return socket.create_connection((host, int(port)), timeout=deadline)
     except OSError as e:
-        fail(f"cannot connect to {host}:{port}: {e.strerror or e}")
+        fail(f"cannot connect to {host}:{port}: {why(e)}", 4)
 
 
 def hmac_answer(arg, challenge):
@@ -151,28 +182,42 @@ def hmac_answer(arg, challenge):
     return hmac.new(key, challenge, digest).digest()
 
 
-def server_rx_queue(sock):
+TCP_CLOSED_STATES = {"06", "07"}  # TIME_WAIT, CLOSE: the server's end is closed
+
+
+def server_rx_queue(theirs, ours):
     """Bytes the server has not read yet on this IPv4 connection: the rx_queue of its end
-    in /proc/net/tcp (local address = our peer address, remote = ours), or None."""
-    def hexaddr(addr):
-        return "%08X:%04X" % (struct.unpack("=I", socket.inet_aton(addr[0]))[0], addr[1])
-    theirs, ours = hexaddr(sock.getpeername()), hexaddr(sock.getsockname())
+    in /proc/net/tcp (local address = our peer address, remote = ours), or None if that
+    end is gone or closed."""
     with open("/proc/net/tcp") as f:
         for line in f.read().splitlines()[1:]:
             fields = line.split()
             if fields[1] == theirs and fields[2] == ours:
+                if fields[3] in TCP_CLOSED_STATES:
+                    return None
                 return int(fields[4].split(":")[1], 16)
     return None
 
 
-def wait_read(sock, deadline):
+def wait_read(sock, deadline, what="what was sent"):
     """Poll (every 5 ms, at most `deadline` s) until the server's end has read all we sent.
     Our send queue is checked first: once it is empty every byte is in the server's kernel,
     so an empty receive queue after that means that the server read them."""
+    def hexaddr(addr):
+        return "%08X:%04X" % (struct.unpack("=I", socket.inet_aton(addr[0]))[0], addr[1])
+    try:
+        theirs, ours = hexaddr(sock.getpeername()), hexaddr(sock.getsockname())
+    except OSError as e:
+        fail(f"waiting for the server to read {what}: {why(e)}", 4)
     end = time.monotonic() + deadline
-    while outq(sock) != 0 or server_rx_queue(sock) != 0:
+    while True:
+        queued = server_rx_queue(theirs, ours)
+        if queued is None:
+            fail(f"the server closed the connection without reading {what}", 4)
+        if queued == 0 and outq(sock) == 0:
+            return
         if time.monotonic() > end:
-            fail(f"the server did not read what was sent within {deadline}s")
+            fail(f"the server did not read {what} within {deadline}s")
         time.sleep(0.005)
 
 
@@ -184,78 +229,138 @@ def outq(sock):
 def run_client(host, port, steps, deadline):
     sock = connect(host, port, deadline)
     peer = Peer(sock, deadline)
-    challenges, cut, extra, drip = [], None, b"", None
-    for step in steps:
-        op, _, arg = step.partition(":")
+    # cut, extra and drip apply to the next answer only.
+    state = {"challenges": [], "cut": None, "extra": b"", "drip": None}
+    for number, step in enumerate(steps, 1):
         peer.restart()
-        if op == "challenge":
-            challenges.append(peer.recvn(32))
-            print("challenge", challenges[-1].hex())
-        elif op in ("answer", "answer-previous"):
-            answer = hmac_answer(arg, challenges[-1 if op == "answer" else -2])[:cut] + extra
-            if drip is None:
-                sock.sendall(answer)
-            else:  # the slowness is what is being tested, not a way to wait for something
-                for b in answer:
-                    time.sleep(drip / 1000)
-                    try:
-                        sock.sendall(bytes([b]))
-                    except OSError:
-                        break  # the server gave up on us
-            cut, extra, drip = None, b"", None
-        elif op == "cut":
-            cut = int(arg)
-        elif op == "drip":
-            drip = int(arg)
-        elif op == "extra":
-            extra = unescape(arg)
-        elif op == "reconnect":
-            sock.close()
-            sock = connect(host, port, deadline)
-            peer = Peer(sock, deadline)
-            continue
-        elif op == "send":
-            try:
-                sock.sendall(unescape(arg))
-            except OSError as e:  # the server closed or reset the connection
-                fail(f"send failed: {e.strerror or e}")
-        elif op == "bytes":
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            for b in unescape(arg):
-                sock.sendall(bytes([b]))
-        elif op == "frame":
-            data = unescape(arg)
-            sock.sendall(struct.pack("!I", len(data)) + data)
-        elif op == "recvframe":
-            header = peer.recvn(4)
-            if len(header) < 4:
-                print("eof")
-            else:
-                print("frame", peer.recvn(struct.unpack("!I", header)[0]))
-        elif op == "recv":
-            print("recv", peer.recv())
-        elif op == "recvall":
-            # A close with unread data arrives as a reset: reported, not a failure.
-            peer.tolerate_reset = True
-            data = peer.recvall()
-            print("recvall", data, *(["reset"] if peer.was_reset else []))
-        elif op == "shut":
-            sock.shutdown(socket.SHUT_WR)
-        elif op == "port":
-            print("port", sock.getsockname()[1])
-        elif op == "read":
-            wait_read(sock, deadline)
-            print("read")
-        elif op == "eof":
-            data = peer.recv()
-            if data:
-                fail(f"expected EOF, got {data!r}")
-            print("eof")
-        elif op == "close":
-            sock.close()
-        else:
-            fail(f"unknown step {step!r}", 2)
+        try:
+            sock, peer = client_step(host, port, deadline, sock, peer, step, state)
+        except socket.timeout:
+            fail(f"step {number} ({shorten(step)!r}): deadline reached")
+        except OSError as e:
+            fail(f"step {number} ({shorten(step)!r}): {why(e)}", 4)
         sys.stdout.flush()
+
+
+def shorten(step):
+    return step if len(step) <= 40 else step[:37] + "..."
+
+
+def client_step(host, port, deadline, sock, peer, step, state):
+    """Run one step of run_client's; returns the socket and the Peer (reconnect makes new
+    ones).  An OSError is the caller's to report."""
+    op, _, arg = step.partition(":")
+    challenges = state["challenges"]
+    if op == "challenge":
+        challenges.append(peer.recvn(32))
+        print("challenge", challenges[-1].hex())
+    elif op in ("answer", "answer-previous"):
+        answer = hmac_answer(arg, challenges[-1 if op == "answer" else -2])
+        answer = answer[:state["cut"]] + state["extra"]
+        if state["drip"] is None:
+            sock.sendall(answer)
+        else:  # the slowness is what is being tested, not a way to wait for something
+            for b in answer:
+                time.sleep(state["drip"] / 1000)
+                try:
+                    sock.sendall(bytes([b]))
+                except OSError:
+                    break  # the server gave up on us
+        state.update(cut=None, extra=b"", drip=None)
+    elif op == "cut":
+        state["cut"] = int(arg)
+    elif op == "drip":
+        state["drip"] = int(arg)
+    elif op == "extra":
+        state["extra"] = unescape(arg)
+    elif op == "reconnect":
+        sock.close()
+        sock = connect(host, port, deadline)
+        peer = Peer(sock, deadline)
+    elif op == "send":
+        sock.sendall(unescape(arg))
+    elif op in ("bytes", "trickle"):
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        data = unescape(arg)
+        for i, b in enumerate(data):
+            sock.sendall(bytes([b]))
+            if op == "trickle":
+                wait_read(sock, deadline, f"byte {i + 1} of {len(data)}")
+    elif op == "frame":
+        data = unescape(arg)
+        sock.sendall(struct.pack("!I", len(data)) + data)
+    elif op == "bigframe":
+        n = int(arg)
+        data = b'"' + b"a" * (n - 2) + b'"'
+        sock.sendall(struct.pack("!I", len(data)) + data)
+    elif op == "recvframe":
+        header = peer.recvn(4)
+        if len(header) < 4:
+            print("eof")
+        else:
+            print("frame", peer.recvn(struct.unpack("!I", header)[0]))
+    elif op == "recv":
+        print("recv", peer.recv())
+    elif op == "recvall":
+        # A close with unread data arrives as a reset: reported, not a failure.
+        peer.tolerate_reset = True
+        data = peer.recvall()
+        print("recvall", data, *(["reset"] if peer.was_reset else []))
+    elif op == "shut":
+        sock.shutdown(socket.SHUT_WR)
+    elif op == "port":
+        print("port", sock.getsockname()[1])
+    elif op == "read":
+        wait_read(sock, deadline)
+        print("read")
+    elif op == "eof":
+        data = peer.recv()
+        if data:
+            fail(f"expected EOF, got {data!r}")
+        print("eof")
+    elif op == "close":
+        sock.close()
+    else:
+        fail(f"unknown step {step!r}", 2)
+    return sock, peer
+
+
+def run_crowd(host, port, n, prefix, deadline):
+    """n clients at once: connect all, send PREFIX-i on each, print "sent n", then read each
+    until EOF (or reset) and print its reply, in order; "none" for one that got nothing
+    before the deadline."""
+    end = time.monotonic() + deadline
+    socks = []
+    for i in range(1, n + 1):
+        sock = connect(host, port, max(end - time.monotonic(), 0.001))
+        try:
+            sock.sendall(f"{prefix}-{i}".encode())
+        except OSError as e:
+            fail(f"client {i} of {n}: sending: {why(e)}", 4)
+        sock.setblocking(False)
+        socks.append(sock)
+    print("sent", n, flush=True)
+    replies, done = {i: b"" for i in range(n)}, {}
+    waiting = dict(enumerate(socks))
+    while waiting:
+        left = end - time.monotonic()
+        if left <= 0:
+            break
+        ready, _, _ = select.select(list(waiting.values()), [], [], left)
+        for i in [i for i, s in waiting.items() if s in ready]:
+            try:
+                chunk = waiting[i].recv(65536)
+            except ConnectionResetError:
+                chunk = b""
+            except BlockingIOError:
+                continue
+            if chunk:
+                replies[i] += chunk
+            else:
+                done[i] = True
+                waiting.pop(i).close()
+    for i in range(n):
+        print("reply", i + 1, replies[i] if i in done else "none")
 
 
 def bound(host, kind):
@@ -333,6 +438,8 @@ def main(argv):
         deadline, argv = float(argv[1]), argv[2:]
     if len(argv) >= 3 and argv[0] == "connect":
         run_client(argv[1], argv[2], argv[3:], deadline)
+    elif len(argv) == 5 and argv[0] == "crowd":
+        run_crowd(argv[1], argv[2], int(argv[3]), argv[4], deadline)
     elif len(argv) >= 3 and argv[0] == "udp":
         run_udp_client(argv[1], argv[2], argv[3:], deadline)
     elif argv[:1] in (["serve"], ["udp-serve"]):
@@ -363,4 +470,9 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    try:
+        main(sys.argv[1:])
+    except socket.timeout:
+        fail("deadline reached")
+    except OSError as e:  # whatever the step: one line, never a traceback
+        fail(why(e), 4)

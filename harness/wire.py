@@ -104,11 +104,13 @@ def explain(expected, actual, expected_name="expected", actual_name="received", 
 
 # --- the command line ---------------------------------------------------------------------
 
-# A test peer's report of bytes: "WORD b'...'" (or b"..."), maybe followed by " reset".
-REPORT = re.compile(r"""^(\w+) (b'(?:[^'\\]|\\.)*'|b"(?:[^"\\]|\\.)*")( reset)?$""")
+# A test peer's report of bytes: "WORD b'...'" (or b"..."), maybe followed by " reset"; crowd
+# mode's word has a number after it: "reply 7 b'...'".
+REPORT = re.compile(r"""^(\w+(?: \d+)?) (b'(?:[^'\\]|\\.)*'|b"(?:[^"\\]|\\.)*")( reset)?$""")
 # Which program under test put the bytes on the wire, by the peer's word for them.
 SENDER = {"recv": "the server", "recvall": "the server", "frame": "the server (a frame's payload)",
-          "got": "the client", "rest": "the client", "all": "the client"}
+          "got": "the client", "rest": "the client", "all": "the client", "reply": "the server"}
+WHOLE_MAX = 16  # lines of the peer's whole report shown
 
 
 def parse_report(line):
@@ -141,7 +143,7 @@ def compare_lines(expected, actual, context=""):
     pe, pa = parse_report(e or ""), parse_report(a or "")
     out = []
     if pe and pa and pe[0] == pa[0]:
-        who = SENDER.get(pe[0], "the program")
+        who = SENDER.get(pe[0].split()[0], "the program")
         out.append(f"-- the bytes on the wire differ{where} --")
         out.append(f"what {who} sent, as the test peer reported it ('{pe[0]}'"
                    f"{', step ' + str(i + 1) if len(exp) > 1 else ''}):")
@@ -158,7 +160,9 @@ def compare_lines(expected, actual, context=""):
     out.append(f"received: {shorten(a)}")
     if len(exp) > 1 or len(act) > 1:
         out.append("the peer's whole report:")
-        out.extend("  " + shorten(line) for line in act)
+        out.extend("  " + shorten(line) for line in act[:WHOLE_MAX])
+        if len(act) > WHOLE_MAX:
+            out.append(f"  ... ({len(act) - WHOLE_MAX} more lines)")
     out.append("--")
     print("\n".join(out))
     return 1

@@ -26,8 +26,8 @@ load '../lab'
 }
 
 @test "client: a challenge cut short is an error on stderr, exit 1" {
-	spawn fake "${PEER[@]}" serve --greet 'only 10 b.' --close
-	expect_line fake err '^listening on 127\.0\.0\.1:([0-9]+)$'
+	spawn standin "${PEER[@]}" serve --greet 'only 10 b.' --close
+	expect_line standin err '^listening on 127\.0\.0\.1:([0-9]+)$'
 	run --separate-stderr client --port "${BASH_REMATCH[1]}"
 	assert_equal "$status" 1
 	assert_equal "$output" ""

@@ -16,12 +16,12 @@ load '../lab'
 }
 
 @test "client sends its message, reads until the server closes, prints 'Received: TEXT'" {
-	spawn fake "${PEER[@]}" serve --reply 'PART ONE, ' --close
-	expect_line fake err '^listening on 127\.0\.0\.1:([0-9]+)$'
+	spawn standin "${PEER[@]}" serve --reply 'PART ONE, ' --close
+	expect_line standin err '^listening on 127\.0\.0\.1:([0-9]+)$'
 	run client --port "${BASH_REMATCH[1]}" --message 'part one'
 	assert_success
 	assert_output 'Received: PART ONE, '
-	expect_line fake out '^got '
+	expect_line standin out '^got '
 	assert_wire "$LINE" "got b'part one'"
 }
 
