@@ -396,4 +396,108 @@ MUTANTS += [
         r"^server serves 40 clients at once",
         "one line is printed by one printf() call",
         "two printf() calls for one line: the lines of two threads can run together"),
+
+    # --- 07 TLS ------------------------------------------------------------------------
+    Mutant(
+        "07-client-no-verify", "07-tls", "tls.c",
+        [("\tSSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);\n\tif (cert != NULL",
+          "\tif (cert != NULL")],
+        r"^client refuses a server whose certificate another CA signed",
+        "SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL)",
+        "the client never sets SSL_VERIFY_PEER: a failed check is noted and ignored"),
+    Mutant(
+        "07-no-host-check", "07-tls", "tls.c",
+        [("\tif (SSL_set1_host(ssl, name) != 1) {", "\tif (0 && SSL_set1_host(ssl, name) != 1) {")],
+        r"^client checks the name",
+        "SSL_set1_host(ssl, name)",
+        "no SSL_set1_host(): any certificate the CA signed is accepted, for any name"),
+    Mutant(
+        "07-no-sni", "07-tls", "tls.c",
+        [("inet_pton(AF_INET6, name, ip) != 1 &&\n\t    SSL_set_tlsext_host_name(ssl, name) != 1) {",
+          "inet_pton(AF_INET6, name, ip) != 1 && 0 &&\n\t    SSL_set_tlsext_host_name(ssl, name) != 1) {")],
+        r"^client names the server in SNI",
+        "SSL_set_tlsext_host_name(ssl, name)",
+        "no SNI: the ClientHello does not say which server the client wants"),
+    Mutant(
+        "07-sni-for-ip", "07-tls", "tls.c",
+        [("\tif (inet_pton(AF_INET, name, ip) != 1 && inet_pton(AF_INET6, name, ip) != 1 &&\n",
+          "\tif ((inet_pton(AF_INET, name, ip) != 1 || 1) &&\n")],
+        r"^client names the server in SNI",
+        "sends an IP address as SNI",
+        "SNI for an IP address, which RFC 6066 forbids"),
+    Mutant(
+        "07-tls12-allowed", "07-tls", "tls.c",
+        [("\tif (SSL_CTX_set_min_proto_version(ctx, TLS1_3_VERSION) != 1) {",
+          "\tif (0 && SSL_CTX_set_min_proto_version(ctx, TLS1_3_VERSION) != 1) {")],
+        r"refuses a TLS 1\.2-only",
+        "SSL_CTX_set_min_proto_version(ctx, TLS1_3_VERSION)",
+        "no minimum version: both programs speak TLS 1.2 with a peer that wants it"),
+    Mutant(
+        "07-no-fail-if-no-cert", "07-tls", "tls.c",
+        [("SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT", "SSL_VERIFY_PEER")],
+        r"^server --require-client-cert refuses a client without a certificate",
+        "SSL_VERIFY_FAIL_IF_NO_PEER_CERT",
+        "SSL_VERIFY_PEER alone: the server checks a client certificate if one comes, and "
+        "lets in a client without"),
+    Mutant(
+        "07-server-no-ca", "07-tls", "tls.c",
+        [("\t\tif (SSL_CTX_load_verify_locations(ctx, ca, NULL) != 1) {\n\t\t\ttls_fail(ca, err, errlen);",
+          "\t\tif (0) {\n\t\t\ttls_fail(ca, err, errlen);")],
+        r"^server --require-client-cert serves a client",
+        "SSL_CTX_load_verify_locations(ctx, ca, NULL)",
+        "the server never loads --ca: no client certificate verifies"),
+    Mutant(
+        "07-no-shutdown", "07-tls", "tls.c",
+        [("\tif ((rc = SSL_shutdown(ssl)) < 0) {", "\tif ((rc = 1) < 0) {")],
+        r"^server answers the client's close_notify|^client --message sends exactly",
+        "tls_close() in tls.c",
+        "tls_close() never calls SSL_shutdown(): no close_notify, the peer sees a truncation"),
+    Mutant(
+        "07-close-notify-is-error", "07-tls", "tls.c",
+        [("\t\tif (e == SSL_ERROR_ZERO_RETURN) /* close_notify: the peer's proper end */\n"
+          "\t\t\treturn 0;\n", "")],
+        r"^server answers the client's close_notify",
+        "SSL_ERROR_ZERO_RETURN is the proper end",
+        "tls_read() takes close_notify for a failure: every proper end is reported"),
+    Mutant(
+        "07-why-no-verify-result", "07-tls", "tls.c",
+        [("\t\tif (verify != X509_V_OK) {", "\t\tif (0 && verify != X509_V_OK) {")],
+        r"^client refuses an expired|^server --require-client-cert refuses a client certificate",
+        "SSL_get_verify_result(ssl) != X509_V_OK",
+        "tls_why() ignores the verification result: \"certificate verify failed\" without why"),
+    Mutant(
+        "07-why-no-timeout", "07-tls", "tls.c",
+        [("\tcase SSL_ERROR_WANT_READ: /* SO_RCVTIMEO or SO_SNDTIMEO ran out (errno EAGAIN) */\n"
+          "\tcase SSL_ERROR_WANT_WRITE:\n\t\tsnprintf(err, errlen, \"timed out\");\n\t\tbreak;\n", "")],
+        r"stalls",
+        "SSL_ERROR_WANT_READ (or _WRITE) on a blocking socket",
+        "tls_why() does not know SSL_ERROR_WANT_READ for the timeout"),
+    Mutant(
+        "07-why-strerror", "07-tls", "tls.c",
+        [("\t\ttls_reason(err, errlen); /* the alert, or what was wrong with the bytes */",
+          "\t\tsnprintf(err, errlen, \"%s\", strerror(saved));")],
+        r"^server: a client that trusts another CA",
+        "OpenSSL's reason (ERR_reason_error_string",
+        "tls_why() says strerror(errno) for a protocol failure: \"Success\""),
+    Mutant(
+        "07-client-no-cert", "07-tls", "tls.c",
+        [("\tif (cert != NULL && use_cert(ctx, cert, key, err, errlen) < 0)",
+          "\tif (cert != NULL && 0 && use_cert(ctx, cert, key, err, errlen) < 0)")],
+        r"^client --client-cert --client-key",
+        "SSL_CTX_use_certificate_chain_file() and SSL_CTX_use_PrivateKey_file()",
+        "the client never loads --client-cert: a server that requires one refuses it"),
+    Mutant(
+        "07-read-returns-one", "07-tls", "tls.c",
+        [("\t\tif (SSL_read_ex(ssl, buf, n, &got) == 1)\n\t\t\treturn (ssize_t)got;",
+          "\t\tif (SSL_read_ex(ssl, buf, n, &got) == 1)\n\t\t\treturn 1;")],
+        r"^server prints 'Connection from', then",
+        "returns how many bytes SSL_read_ex() gave",
+        "tls_read() returns SSL_read_ex()'s 1, not the count: one byte of each chunk"),
+    Mutant(
+        "07-describe-cipher-only", "07-tls", "tls.c",
+        [("\tsnprintf(buf, len, \"%s %s\", SSL_get_version(ssl),",
+          "\tsnprintf(buf, len, \"%.0s%s\", SSL_get_version(ssl),")],
+        r"^server completes a TLS 1\.3 handshake",
+        "tls_describe() in tls.c",
+        "tls_describe() names the cipher suite without the version"),
 ]
