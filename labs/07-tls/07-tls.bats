@@ -543,6 +543,8 @@ Server replied: ACK: over v6"
 }
 
 @test "client and server talk to each other over TLS, on localhost" {
+	# A bare chroot (debootstrap minbase) has no /etc/hosts: "localhost" names nothing there.
+	getent hosts localhost >/dev/null || skip "localhost does not resolve on this machine (no /etc/hosts entry)"
 	start_tls_server --at localhost
 	run --separate-stderr tls_client --host localhost --port "$PORT" --message 'ping'
 	assert_success
