@@ -181,8 +181,8 @@ hint_text() {
 @test "the board shows an untouched starter as 0/N, records its current lab in .lab/, and make clean keeps it" {
 	in_copy
 	local lab
-	# Labs 03 to 06 with one test each, to bound the time.
-	for lab in 03-sticky-packets 04-struct-framing 05-hmac-auth 06-concurrency; do
+	# Labs 03 to 07 with one test each, to bound the time.
+	for lab in 03-sticky-packets 04-struct-framing 05-hmac-auth 06-concurrency 07-tls; do
 		keep_tests "labs/$lab/$lab.bats" "^$(grep -m 1 '^@test "' "labs/$lab/$lab.bats" |
 			sed 's/^@test "//; s/" {$//; s/[][\\.^$*+?(){}|]/./g')\$"
 	done

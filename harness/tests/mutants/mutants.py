@@ -429,7 +429,7 @@ MUTANTS += [
         "07-tls12-allowed", "07-tls", "tls.c",
         [("\tif (SSL_CTX_set_min_proto_version(ctx, TLS1_3_VERSION) != 1) {",
           "\tif (0 && SSL_CTX_set_min_proto_version(ctx, TLS1_3_VERSION) != 1) {")],
-        r"refuses a TLS 1\.2-only",
+        r"^(server|client) refuses a TLS 1\.2-only",
         "SSL_CTX_set_min_proto_version(ctx, TLS1_3_VERSION)",
         "no minimum version: both programs speak TLS 1.2 with a peer that wants it"),
     Mutant(
@@ -469,7 +469,7 @@ MUTANTS += [
         "07-why-no-timeout", "07-tls", "tls.c",
         [("\tcase SSL_ERROR_WANT_READ: /* SO_RCVTIMEO or SO_SNDTIMEO ran out (errno EAGAIN) */\n"
           "\tcase SSL_ERROR_WANT_WRITE:\n\t\tsnprintf(err, errlen, \"timed out\");\n\t\tbreak;\n", "")],
-        r"stalls",
+        r"^(server drops a client|client gives up on a server) that stalls",
         "SSL_ERROR_WANT_READ (or _WRITE) on a blocking socket",
         "tls_why() does not know SSL_ERROR_WANT_READ for the timeout"),
     Mutant(
